@@ -1,0 +1,1 @@
+"""The ``posloyalty`` command line: the product's scripting interface."""

@@ -1,0 +1,58 @@
+"""Helpers shared by the command modules: opening the till and reporting errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from posloyalty.domain.errors import DomainError
+from posloyalty.domain.money import parse_amount
+from posloyalty.services.context import TillContext
+from posloyalty.services.errors import InvalidInputError
+from posloyalty.services.views import MemberView
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A command ends with this message on stderr and this exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """Accept ``--data-dir`` before or after the command name."""
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None if top_level else argparse.SUPPRESS,
+        help="data folder (default: $POSLOYALTY_DATA_DIR, else the user data folder)",
+    )
+
+
+def parse_cli_amount(text: str, ctx: TillContext) -> int:
+    """Parse ``--amount``: a dot as decimal mark and no grouping, whatever the locale."""
+    try:
+        return parse_amount(text, ctx.settings.currency, ".")
+    except DomainError as error:
+        raise InvalidInputError(str(error)) from error
+
+
+def print_member_list(members: list[MemberView]) -> None:
+    """List members on stderr, one per line, for a choice the caller must make."""
+    for member in members:
+        print(
+            f"  {member.card_number or '-'}  {member.name}  {member.phone or ''}",
+            file=sys.stderr,
+        )
+
+
+Handler = Callable[[argparse.Namespace, TillContext], int]

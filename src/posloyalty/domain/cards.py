@@ -1,0 +1,119 @@
+"""Card numbers that a till can authenticate offline.
+
+A card number is 20 digits::
+
+    KK SSSSSSSSSSS MMMMMM C
+    |  |           |      +-- Luhn check digit over the 19 digits before it
+    |  |           +--------- 6-digit truncated HMAC-SHA256 of KK+S under key KK
+    |  +--------------------- 11-digit random serial
+    +------------------------ id of the programme key that signed the card
+
+Digits only, because every keyboard layout types digits the same way through a
+scanner that emulates a US keyboard; letters and punctuation move between
+layouts. The check digit rejects a mistyped number before any key is needed, and
+the HMAC rejects a forged one. The key id lets a till hold several keys, so cards
+of a shop that later joins a chain keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from posloyalty.domain.errors import CardNotReadableError
+
+CARD_NUMBER_LENGTH = 20
+CARD_ALPHABET = frozenset("0123456789")
+KEY_ID_LENGTH = 2
+SERIAL_LENGTH = 11
+MAC_LENGTH = 6
+KEY_BYTES = 32
+
+NOT_READABLE = "card not readable: scan it again or type the member's phone number"
+
+
+def luhn_check_digit(digits: str) -> str:
+    """Return the Luhn check digit to append to ``digits``."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def is_luhn_valid(number: str) -> bool:
+    """Tell whether the last digit of ``number`` is its Luhn check digit."""
+    return luhn_check_digit(number[:-1]) == number[-1]
+
+
+def _mac_digits(key: bytes, key_id: str, serial: str) -> str:
+    digest = hmac.new(key, (key_id + serial).encode("ascii"), hashlib.sha256).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**MAC_LENGTH).zfill(MAC_LENGTH)
+
+
+def generate_key_id(existing: set[str]) -> str:
+    """Pick an unused two-digit key id from 10 to 99."""
+    free = [f"{n:02d}" for n in range(10, 100) if f"{n:02d}" not in existing]
+    if not free:
+        raise ValueError("all 90 card key ids are in use")
+    return secrets.choice(free)
+
+
+@dataclass(frozen=True)
+class CardKeyring:
+    """The programme keys a till knows, and the one it signs new cards with.
+
+    Attributes:
+        keys: key id (two digits) to secret key bytes.
+        active_key_id: the key id used to issue new cards.
+    """
+
+    keys: Mapping[str, bytes]
+    active_key_id: str
+
+    def issue(self, serial: str | None = None) -> str:
+        """Create a new signed card number with a random serial."""
+        if serial is None:
+            serial = str(secrets.randbelow(10**SERIAL_LENGTH)).zfill(SERIAL_LENGTH)
+        key_id = self.active_key_id
+        body = key_id + serial + _mac_digits(self.keys[key_id], key_id, serial)
+        number = body + luhn_check_digit(body)
+        if len(number) != CARD_NUMBER_LENGTH:
+            raise ValueError(f"card serial {serial!r} has the wrong length")
+        return number
+
+    def verify(self, number: str) -> str:
+        """Check a card number's format, check digit and signature.
+
+        Returns:
+            The card number, unchanged.
+
+        Raises:
+            CardNotReadableError: with the same message for every failure, so a
+                forger learns nothing from the difference.
+        """
+        if len(number) != CARD_NUMBER_LENGTH or not set(number) <= CARD_ALPHABET:
+            raise CardNotReadableError(NOT_READABLE)
+        if not is_luhn_valid(number):
+            raise CardNotReadableError(NOT_READABLE)
+        key_id = number[:KEY_ID_LENGTH]
+        key = self.keys.get(key_id)
+        if key is None:
+            raise CardNotReadableError(NOT_READABLE)
+        serial = number[KEY_ID_LENGTH : KEY_ID_LENGTH + SERIAL_LENGTH]
+        mac = number[KEY_ID_LENGTH + SERIAL_LENGTH : -1]
+        if not hmac.compare_digest(mac, _mac_digits(key, key_id, serial)):
+            raise CardNotReadableError(NOT_READABLE)
+        return number
+
+
+def mask_card_number(number: str) -> str:
+    """Mask all but the last four digits, for receipts and logs."""
+    return "*" * (len(number) - 4) + number[-4:]

@@ -1,0 +1,21 @@
+"""Errors raised by the domain rules, each carrying a message a person can act on."""
+
+
+class DomainError(Exception):
+    """A rule rejected a value; ``str(error)`` names the value and the fix."""
+
+
+class InvalidAmountError(DomainError):
+    """An amount of money could not be read as written."""
+
+
+class CardNotReadableError(DomainError):
+    """A card number failed its check digit, its signature or its format."""
+
+
+class InvalidPhoneError(DomainError):
+    """A phone number is not a possible number for the till's region."""
+
+
+class RuleError(DomainError):
+    """An earning or redemption rule has an invalid setting."""

@@ -1,0 +1,1 @@
+"""peewee models on SQLite (WAL), schema migrations and the database connection."""

@@ -1,0 +1,74 @@
+"""Opening the till's SQLite database and migrating its schema."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from posloyalty.storage import models
+
+logger = logging.getLogger(__name__)
+
+# NOTE: synchronous=FULL makes every commit durable in WAL mode, so a sale that
+# was confirmed on screen survives a power cut; NORMAL could lose the last ones.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,  # ms: a sale waits for a sync batch to commit
+    "cache_size": -8_000,  # KiB, so memory does not grow with the database
+}
+
+
+def _migration_1(db: SqliteDatabase) -> None:
+    db.create_tables(models.ALL_MODELS)
+    # A member has at most one card that is not blocked.
+    db.execute_sql(
+        "CREATE UNIQUE INDEX card_one_active_per_member ON card (member_id)"
+        " WHERE blocked_at IS NULL"
+    )
+
+
+# Each migration runs once, in order, inside its own transaction. Append new
+# ones at the end and never edit one that has shipped.
+MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
+    (1, _migration_1),
+]
+
+
+def open_database(path: Path) -> SqliteDatabase:
+    """Open (creating if needed) the SQLite file at ``path`` and migrate it.
+
+    Every write transaction starts with ``BEGIN IMMEDIATE``, so a writer takes
+    the lock up front and waits for the busy timeout instead of failing with
+    "database is locked" when it would have to upgrade a read lock.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(
+        str(path),
+        pragmas=SQLITE_PRAGMAS,
+        lock_type="IMMEDIATE",
+        timeout=10,
+    )
+    models.database_proxy.initialize(db)
+    db.connect(reuse_if_open=True)
+    migrate(db)
+    return db
+
+
+def migrate(db: SqliteDatabase) -> None:
+    """Apply every migration newer than the database's schema version."""
+    with db.atomic():
+        db.create_tables([models.SchemaVersion])
+        applied = {row.version for row in models.SchemaVersion.select()}
+    for version, step in MIGRATIONS:
+        if version in applied:
+            continue
+        logger.info("applying schema migration %d to %s", version, db.database)
+        with db.atomic():
+            step(db)
+            models.SchemaVersion.create(version=version, applied_at=datetime.now(UTC))
