@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 # ``handler`` (and, for commands that open no till, ``needs_till=False``).
 COMMAND_MODULES = [
     "posloyalty.cli.ledger",
+    "posloyalty.cli.imports",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import locale
 import os
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,22 @@ def _system_locale() -> str:
     return "en_GB"
 
 
+def _system_timezone() -> str:
+    """Return the IANA name of the system's time zone, or ``UTC`` when unknown."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = os.readlink("/etc/localtime")
+        except OSError:
+            target = ""
+        name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
+
+
 def default_settings() -> dict[str, str]:
     """Return settings for a new till: currency and region from the system locale."""
     from babel.numbers import get_territory_currencies  # deferred: slow import
@@ -37,6 +54,7 @@ def default_settings() -> dict[str, str]:
         "currency_decimals": str(currency.decimals),
         "region": region,
         "locale": locale_name,
+        "timezone": _system_timezone(),
         "store": "Main store",
         "till": "Till 1",
         "earn_rate": "1",
@@ -77,6 +95,16 @@ def _check_locale(value: str) -> str:
     return value.strip()
 
 
+def _check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInputError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/London"
+        ) from error
+    return value.strip()
+
+
 def _check_name(what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
@@ -100,18 +128,65 @@ def _check_skus(value: str) -> str:
     return ",".join(sorted(normalize_skus(value)))
 
 
+def _check_count(what: str, minimum: int, maximum: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or not (
+            minimum <= int(text) <= maximum
+        ):
+            raise InvalidInputError(
+                f"invalid {what} {value!r}: use a whole number from {minimum}"
+                f" to {maximum}"
+            )
+        return str(int(text))
+
+    return check
+
+
+def _check_switch(value: str) -> str:
+    text = value.strip().lower()
+    if text in ("on", "yes", "true", "1"):
+        return "on"
+    if text in ("off", "no", "false", "0"):
+        return "off"
+    raise InvalidInputError(f"invalid switch {value!r}: use on or off")
+
+
+def _check_reason_list(value: str) -> str:
+    reasons = [" ".join(part.split()).lower() for part in value.split(",")]
+    reasons = list(dict.fromkeys(reason for reason in reasons if reason))
+    if not reasons:
+        raise InvalidInputError(
+            "missing adjustment reasons: give a comma-separated list such as"
+            " goodwill,correction,other"
+        )
+    if any(":" in reason for reason in reasons):
+        raise InvalidInputError(
+            f"invalid adjustment reasons {value!r}: a reason cannot contain ':'"
+        )
+    return ",".join(reasons)
+
+
 # Setting keys a person may change with ``config set``, and how each is checked.
 # Other layers (printing, sync) add their keys here at import time.
 VALIDATORS: dict[str, Callable[[str], str]] = {
     "currency": _check_currency,
     "region": _check_region,
     "locale": _check_locale,
+    "timezone": _check_timezone,
     "store": _check_name("store"),
     "till": _check_name("till"),
     "earn_rate": _check_decimal("earn rate"),
     "minimum_spend": _check_decimal("minimum spend"),
     "point_value": _check_decimal("point value"),
     "excluded_skus": _check_skus,
+    "pin_max_attempts": _check_count("number of PIN attempts", 1, 20),
+    "pin_lockout_minutes": _check_count("lockout in minutes", 1, 1440),
+    "staff_sign_in": _check_switch,
+    "adjust_limit_manager": _check_count("manager adjustment limit", 1, 10**9),
+    "adjust_limit_admin": _check_count("admin adjustment limit", 1, 10**9),
+    "undo_redemption_minutes": _check_count("undo time in minutes", 0, 60),
+    "adjust_reasons": _check_reason_list,
 }
 
 # Settings never printed by ``config show``.
@@ -135,6 +210,11 @@ class Settings:
     @property
     def locale(self) -> str:
         return self.values["locale"]
+
+    @property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        """The shop's time zone, for times typed or imported as local time."""
+        return zoneinfo.ZoneInfo(self.values["timezone"])
 
     @property
     def store(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -52,6 +53,8 @@ _BY_NAME_SQL = (
     " WHERE m.name_key >= ? AND m.name_key < ? ORDER BY m.name_key LIMIT ?"
 )
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 BLOCKED_CARD = (
     "card blocked: this card was reported lost or replaced. Ask the member for"
     " their new card or phone number"
@@ -91,13 +94,20 @@ class NewMember:
     is_demo: bool = False
 
 
-def validate_new_member(ctx: TillContext, new: NewMember) -> NewMember:
+def validate_new_member(
+    ctx: TillContext, new: NewMember, require_contact: bool = True
+) -> NewMember:
     """Check and normalise a new member's fields.
+
+    Args:
+        require_contact: reject a member with neither phone nor email, since the
+            cashier could not find them. A member enrolled from a sales journal
+            is found by the POS's customer id instead.
 
     Raises:
         InvalidInputError: the name is empty, the phone is not possible in the
-            till's region, the email has no ``@``, or there is no phone and no
-            email to find the member by.
+            till's region, the email is malformed, or ``require_contact`` is set
+            and there is no phone and no email.
     """
     name = " ".join(new.name.split())
     if not name:
@@ -109,13 +119,11 @@ def validate_new_member(ctx: TillContext, new: NewMember) -> NewMember:
         except InvalidPhoneError as error:
             raise InvalidInputError(str(error)) from error
     email = new.email.strip() if new.email and new.email.strip() else None
-    if email is not None and (
-        "@" not in email or email.startswith("@") or email.endswith("@")
-    ):
+    if email is not None and not _EMAIL.fullmatch(email):
         raise InvalidInputError(
-            f"invalid email {email!r}: it needs a name, @ and a domain"
+            f"invalid email {email!r}: write it as name@domain.example"
         )
-    if phone is None and email is None and not new.external_id:
+    if phone is None and email is None and require_contact:
         raise InvalidInputError(
             f"member {name!r} has no phone and no email: give at least one so the"
             " member can be found"

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from peewee import DatabaseError
+
 from posloyalty.domain.points import EarningRule, SaleLine
 from posloyalty.services.config import rule_from_values
 from posloyalty.services.context import TillContext
@@ -104,6 +106,18 @@ def _queue_receipt(
     return int(cursor.lastrowid)
 
 
+def _try_queue_receipt(
+    ctx: TillContext, sale_id: str, member_id: str, now: datetime
+) -> int | None:
+    """Queue a receipt in a savepoint, so a failure here never loses the sale."""
+    try:
+        with ctx.db.atomic():
+            return _queue_receipt(ctx, sale_id, member_id, now)
+    except DatabaseError:
+        logger.exception("could not queue the receipt of sale %s", sale_id)
+        return None
+
+
 def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
     """Record a sale, the points it earns and any points spent on it; one transaction.
 
@@ -175,11 +189,9 @@ def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
             member_id=request.member_id,
             sale_id=sale_id,
         )
-        job_id = (
-            _queue_receipt(ctx, sale_id, request.member_id, now)
-            if request.print_receipt
-            else None
-        )
+        job_id = None
+        if request.print_receipt:
+            job_id = _try_queue_receipt(ctx, sale_id, request.member_id, now)
         new_balance = balance + earned - request.redeem_points
     logger.info(
         "recorded sale %s: %d points earned, %d redeemed",

@@ -1,0 +1,1 @@
+"""Importers for member lists and sales journals exported by other shop systems."""
