@@ -158,6 +158,8 @@ def insert_member(ctx: TillContext, new: NewMember) -> MemberView:
         updated_at=now,
     ).execute()
     number = ctx.keyring.issue()
+    while ctx.db.execute_sql("SELECT 1 FROM card WHERE number = ?", (number,)).fetchone():
+        number = ctx.keyring.issue()
     models.Card.insert(number=number, member=member_id, issued_at=now).execute()
     queue_for_sync(ctx, "member", member_id)
     return MemberView(
