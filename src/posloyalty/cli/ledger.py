@@ -57,6 +57,7 @@ def register(subparsers) -> None:
 
     member = subparsers.add_parser("member", help="enrol and show members")
     member_sub = member.add_subparsers(dest="member_command", required=True)
+    subparsers.member_subparsers = member_sub  # other modules add member commands
     add = _add(
         member_sub, "add", "enrol a member; prints the card number", cmd_member_add
     )

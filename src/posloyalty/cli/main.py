@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "posloyalty.cli.ledger",
     "posloyalty.cli.imports",
+    "posloyalty.cli.staff",
 ]
 
 

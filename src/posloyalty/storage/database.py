@@ -20,7 +20,9 @@ SQLITE_PRAGMAS = {
     "synchronous": "full",
     "foreign_keys": 1,
     "busy_timeout": 10_000,  # ms: a sale waits for a sync batch to commit
-    "cache_size": -8_000,  # KiB, so memory does not grow with the database
+    # 2 MiB of page cache per connection (SQLite's default size), so the
+    # process's memory does not grow with the number of members.
+    "cache_size": -2_000,
 }
 
 
@@ -33,10 +35,24 @@ def _migration_1(db: SqliteDatabase) -> None:
     )
 
 
+def _migration_3(db: SqliteDatabase) -> None:
+    from posloyalty.storage.staff import create_staff_tables
+
+    create_staff_tables(db)
+
+
+def _migration_4(db: SqliteDatabase) -> None:
+    from posloyalty.storage.sync_state import create_sync_tables
+
+    create_sync_tables(db)
+
+
 # Each migration runs once, in order, inside its own transaction. Append new
 # ones at the end and never edit one that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (1, _migration_1),
+    (3, _migration_3),
+    (4, _migration_4),
 ]
 
 
