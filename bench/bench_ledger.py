@@ -130,7 +130,9 @@ def bench_sale_commit(results: dict) -> None:
         for _ in range(3):
             base_samples += time_calls(baseline, count // 3)
             product_samples += time_calls(product, count // 3)
-        results["sale_commit"] = summary(product_samples, base_samples, "median ratio <= 2")
+        results["sale_commit"] = summary(
+            product_samples, base_samples, "median ratio <= 2"
+        )
         raw.close()
         ctx.close()
 
@@ -171,7 +173,7 @@ def bench_import(results: dict) -> None:
 
 
 _MEMORY_CHILD = """
-import json, random, resource, sys
+import json, random, sys
 from pathlib import Path
 from posloyalty.services import members
 from posloyalty.services.context import TillContext
@@ -181,7 +183,10 @@ rng = random.Random(3)
 for _ in range(20000):
     members.find_by_card(ctx, rng.choice(cards))
     members.find_by_phone(ctx, "07" + str(rng.randrange(len(cards))).zfill(9)[:9])
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+# VmHWM is this process's own peak; ru_maxrss would include the parent's
+# peak from before exec.
+status = Path("/proc/self/status").read_text().splitlines()
+print(json.dumps(int(next(l for l in status if l.startswith("VmHWM")).split()[1])))
 """
 
 

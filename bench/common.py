@@ -86,7 +86,9 @@ def build_member_database(data_dir: Path, count: int) -> list[str]:
             cards.append((number, member_id, stamp, None))
             if index % max(count // 2000, 1) == 0:
                 samples.append(number)
-        raw.executemany("INSERT INTO member VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", members)
+        raw.executemany(
+            "INSERT INTO member VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", members
+        )
         raw.executemany("INSERT INTO card VALUES (?,?,?,?)", cards)
         raw.commit()
     raw.execute("ANALYZE")

@@ -21,7 +21,9 @@ def test_member_add_prints_card_only(gb):
 
 
 def test_sale_line_contract_and_return(gb):
-    card = gb("member", "add", "--name", "Ann", "--phone", "07700 900123").stdout.strip()
+    card = gb(
+        "member", "add", "--name", "Ann", "--phone", "07700 900123"
+    ).stdout.strip()
     result = gb("sale", "--member", card, "--amount", "45.00")
     assert result.exit_code == 0
     match = SALE_LINE.match(result.stdout.strip())
@@ -94,7 +96,9 @@ def test_shared_phone_lists_members_exit_4(gb):
 
 
 def test_card_typo_never_looked_up_as_other_kind(gb):
-    card = gb("member", "add", "--name", "Ann", "--phone", "07700 900123").stdout.strip()
+    card = gb(
+        "member", "add", "--name", "Ann", "--phone", "07700 900123"
+    ).stdout.strip()
     typo = card[:-1] + str((int(card[-1]) + 1) % 10)
     result = gb("member", "show", typo)
     assert result.exit_code == 1
@@ -102,16 +106,27 @@ def test_card_typo_never_looked_up_as_other_kind(gb):
 
 
 def test_export_balances_header_and_rows(gb):
-    card = gb("member", "add", "--name", "Ann", "--phone", "07700 900123").stdout.strip()
+    card = gb(
+        "member", "add", "--name", "Ann", "--phone", "07700 900123"
+    ).stdout.strip()
     gb("sale", "--member", card, "--amount", "12.00")
     result = gb("export", "balances")
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["member_id", "external_id", "card_number", "phone", "name", "balance"]
+    assert rows[0] == [
+        "member_id",
+        "external_id",
+        "card_number",
+        "phone",
+        "name",
+        "balance",
+    ]
     assert rows[1][2:] == [card, "+447700900123", "Ann", "12"]
 
 
 def test_verify_detects_tampered_balance(gb, data_dir):
-    card = gb("member", "add", "--name", "Ann", "--phone", "07700 900123").stdout.strip()
+    card = gb(
+        "member", "add", "--name", "Ann", "--phone", "07700 900123"
+    ).stdout.strip()
     gb("sale", "--member", card, "--amount", "12.00")
     assert gb("verify").exit_code == 0
     import sqlite3
@@ -124,7 +139,9 @@ def test_verify_detects_tampered_balance(gb, data_dir):
 
 
 def test_verify_detects_edited_entry(gb, data_dir):
-    card = gb("member", "add", "--name", "Ann", "--phone", "07700 900123").stdout.strip()
+    card = gb(
+        "member", "add", "--name", "Ann", "--phone", "07700 900123"
+    ).stdout.strip()
     gb("sale", "--member", card, "--amount", "12.00")
     gb("sale", "--member", card, "--amount", "3.00")
     import sqlite3
@@ -138,7 +155,16 @@ def test_verify_detects_edited_entry(gb, data_dir):
 
 
 def test_member_show_by_external_id_and_history(gb):
-    gb("member", "add", "--name", "Ann", "--phone", "07700 900123", "--external-id", "12347")
+    gb(
+        "member",
+        "add",
+        "--name",
+        "Ann",
+        "--phone",
+        "07700 900123",
+        "--external-id",
+        "12347",
+    )
     gb("sale", "--member", "12347", "--amount", "7.50")
     result = gb("member", "show", "12347", "--external-id")
     assert "balance=7" in result.stdout

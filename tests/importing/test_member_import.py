@@ -12,7 +12,11 @@ MEMBERS = DATA_DIR / "members"
 
 @pytest.mark.parametrize(
     "name",
-    ["shopify_customers.csv", "shopify_customers_excel_bom.csv", "square_customers.csv"],
+    [
+        "shopify_customers.csv",
+        "shopify_customers_excel_bom.csv",
+        "square_customers.csv",
+    ],
 )
 def test_full_exports_import_eleven(till, name):
     report = import_members(till, MEMBERS / name)
@@ -27,7 +31,10 @@ def test_full_exports_import_eleven(till, name):
 def test_shopify_details(till):
     import_members(till, MEMBERS / "shopify_customers.csv")
     household = members.find_by_phone(till, "+447700900412")
-    assert sorted(m.name for m in household) == ["Krzysztof Wiśniewski", "Zofia Wiśniewska"]
+    assert sorted(m.name for m in household) == [
+        "Krzysztof Wiśniewski",
+        "Zofia Wiśniewska",
+    ]
     lukas = members.find_by_external_id(till, "7412003300101")[0]
     assert lukas.name == "Lukas Schäfer"
     assert lukas.phone == "+447700900101"
@@ -70,7 +77,9 @@ def test_second_import_adds_nobody(till):
 
 def test_custom_map_and_damaged_phone(till, tmp_path):
     path = tmp_path / "members.csv"
-    path.write_text("Name,Mobile,Mail\nAnn Lee,07700 900123,\nBad,12,\n", encoding="utf-8")
+    path.write_text(
+        "Name,Mobile,Mail\nAnn Lee,07700 900123,\nBad,12,\n", encoding="utf-8"
+    )
     report = import_members(till, path, "name=Name,phone=Mobile,email=Mail")
     assert report.imported == 1
     assert report.rejected[0][0] == 3

@@ -30,7 +30,9 @@ def journal_till(till):
 
 
 def balances(ctx):
-    return dict(ctx.db.execute_sql("SELECT external_id, balance FROM member").fetchall())
+    return dict(
+        ctx.db.execute_sql("SELECT external_id, balance FROM member").fetchall()
+    )
 
 
 def test_real_journal_balances(journal_till):

@@ -1,5 +1,6 @@
 import pytest
 
+from ledger_helpers import enrol
 from posloyalty.services import members
 from posloyalty.services.errors import (
     AmbiguousMemberError,
@@ -7,7 +8,6 @@ from posloyalty.services.errors import (
     NotFoundError,
     RejectedError,
 )
-from ledger_helpers import enrol
 
 
 @pytest.mark.parametrize("typed", ["07700900123", "07700-900-123", "07700 900 123"])

@@ -2,10 +2,10 @@ import threading
 
 import pytest
 
+from ledger_helpers import enrol, entries, ledger_sum, sale
 from posloyalty.services import members, sales
 from posloyalty.services.errors import InvalidInputError, RejectedError
 from posloyalty.services.ledger import append_entry, verify
-from ledger_helpers import enrol, entries, ledger_sum, sale
 
 
 def test_sale_earns_rounded_points(till):
@@ -63,7 +63,9 @@ def test_refund_of_sale_paid_partly_with_points(till):
     assert paid.balance == 55
     refund = sales.return_sale(till, paid.sale_id)
     assert refund.balance == 100
-    redeem_reversals = [e for e in entries(till, member.id) if e[0] == "reverse" and e[1] > 0]
+    redeem_reversals = [
+        e for e in entries(till, member.id) if e[0] == "reverse" and e[1] > 0
+    ]
     assert [e[1] for e in redeem_reversals] == [50]
     with pytest.raises(RejectedError):
         sales.return_sale(till, paid.sale_id)

@@ -109,7 +109,9 @@ def test_failed_optional_row_keeps_sale(till):
     assert not till.db.in_transaction()
     assert members.get_member(till, member.id).balance == 12
     assert ledger_sum(till, member.id) == 12
-    row = till.db.execute_sql("SELECT COUNT(*) FROM sale WHERE id = ?", (result.sale_id,))
+    row = till.db.execute_sql(
+        "SELECT COUNT(*) FROM sale WHERE id = ?", (result.sale_id,)
+    )
     assert row.fetchone()[0] == 1
 
 

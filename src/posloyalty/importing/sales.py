@@ -105,6 +105,8 @@ def parse_journal(
     currency = ctx.settings.currency
     zone = ctx.settings.timezone
     invoices: dict[str, Invoice] = {}
+    # Lines of one invoice share its time, so each distinct text is parsed once.
+    times: dict[str, datetime] = {}
     get = columns.get
     for line, row in rows:
         report.rows += 1
@@ -153,21 +155,21 @@ def parse_journal(
                 f"{currency.code} amounts have {currency.decimals} decimals",
             )
         time_text = row[columns["time"]].strip()
-        try:
-            local = datetime.strptime(time_text, time_format)
-        except ValueError:
-            raise _malformed(
-                path,
-                line,
-                columns["time"],
-                time_text,
-                f"times must match --time-format {time_format!r}",
-            ) from None
-        occurred_at = (
-            local.replace(tzinfo=zone).astimezone(UTC)
-            if local.tzinfo is None
-            else local
-        )
+        occurred_at = times.get(time_text)
+        if occurred_at is None:
+            try:
+                local = datetime.strptime(time_text, time_format)
+            except ValueError:
+                raise _malformed(
+                    path,
+                    line,
+                    columns["time"],
+                    time_text,
+                    f"times must match --time-format {time_format!r}",
+                ) from None
+            if local.tzinfo is None:
+                local = local.replace(tzinfo=zone)
+            occurred_at = times[time_text] = local.astimezone(UTC)
         sku = row[columns["sku"]].strip() if "sku" in columns else ""
 
         invoice = invoices.get(number)
