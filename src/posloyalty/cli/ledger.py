@@ -248,8 +248,9 @@ def cmd_sale(args: argparse.Namespace, ctx: TillContext) -> int:
     result = sales.record_sale(ctx, request)
     print_sale_result(result)
     if args.print:
-        # TODO(printing): wait for the receipt's print job and report its outcome.
-        print("posloyalty: receipt queued; no printer worker runs yet", file=sys.stderr)
+        from posloyalty.cli.printing import report_sale_receipt
+
+        return report_sale_receipt(ctx, result.print_job_id)
     return 0
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "posloyalty.cli.ledger",
     "posloyalty.cli.imports",
     "posloyalty.cli.staff",
+    "posloyalty.cli.printing",
 ]
 
 
