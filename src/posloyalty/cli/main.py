@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "posloyalty.cli.imports",
     "posloyalty.cli.staff",
     "posloyalty.cli.printing",
+    "posloyalty.cli.till",
+    "posloyalty.cli.sync",
 ]
 
 

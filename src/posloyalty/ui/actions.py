@@ -1,0 +1,316 @@
+"""Redeem, return, enrol and reprint: one key each, through the inline forms."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from posloyalty.domain.cards import mask_card_number
+from posloyalty.domain.money import parse_amount
+from posloyalty.services import members, sales
+from posloyalty.services.members import NewMember
+from posloyalty.services.views import MemberView, SaleResult, SaleView
+from posloyalty.ui.format import (
+    format_amount_for_input,
+    format_local_time,
+    format_money,
+    format_points,
+)
+from posloyalty.ui.tasks import DEVICE_LANE
+
+if TYPE_CHECKING:
+    from posloyalty.ui.forms import _Form
+    from posloyalty.ui.window import TillWindow
+
+logger = logging.getLogger(__name__)
+
+
+class TillActions(QObject):
+    """The window's actions beyond the sale, each opened by one key."""
+
+    def __init__(self, window: TillWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self._in_flight = False
+        window.redeem_form.submit_requested.connect(
+            lambda: window.run_guarded(self.submit_redeem)
+        )
+        window.return_form.submit_requested.connect(
+            lambda: window.run_guarded(self.submit_return)
+        )
+        window.enrol_form.submit_requested.connect(
+            lambda: window.run_guarded(self.submit_enrol)
+        )
+
+    # Forms ---------------------------------------------------------------------------
+
+    def _open(self, form: _Form) -> None:
+        self.window.forms.setCurrentWidget(form)
+        self.window.forms.show()
+        form.first_field().setFocus()
+
+    def close_form(self, refocus: bool = True) -> None:
+        """Hide the open form and give the focus back to where the cashier was."""
+        self.window.forms.hide()
+        if not refocus:
+            return
+        if self.window.member is None:
+            self.window.scan_input.setFocus()
+        else:
+            self.window.amount_input.setFocus()
+
+    def _require_member(self) -> MemberView | None:
+        member = self.window.member
+        if member is None:
+            self.window.show_message(
+                self.tr("No member: scan the card or type the phone number first."),
+                "error",
+            )
+            self.window.scan_input.setFocus()
+        return member
+
+    def _submit(self, name: str, work, on_success, form: _Form) -> None:
+        if self._in_flight:
+            return
+        self._in_flight = True
+        form.setEnabled(False)
+
+        def succeeded(result: object) -> None:
+            self._in_flight = False
+            form.setEnabled(True)
+            self.window.run_guarded(lambda: on_success(result))
+
+        def failed(error: BaseException) -> None:
+            self._in_flight = False
+            form.setEnabled(True)
+            self.window.show_message(
+                self.tr("Nothing was recorded: {error}").format(
+                    error=self.window.service_text(error)
+                ),
+                "error",
+            )
+            form.first_field().setFocus()
+
+        self.window.runner.submit(name, work, on_success=succeeded, on_failure=failed)
+
+    # Redeem ----------------------------------------------------------------------------
+
+    def open_redeem(self) -> None:
+        """Open the redeem form for the attached member."""
+        if self._require_member() is None:
+            return
+        self.window.redeem_form.reset()
+        self._open(self.window.redeem_form)
+        self.window.show_message(
+            self.tr("Type the points to redeem and press Enter; Esc cancels."), "info"
+        )
+
+    def submit_redeem(self) -> None:
+        """Redeem the typed points for the attached member."""
+        member = self._require_member()
+        if member is None:
+            return
+        form = self.window.redeem_form
+        text = form.points_input.text().strip()
+        if not text.isdigit() or int(text) <= 0:
+            self.window.show_message(
+                self.tr(
+                    "Invalid points {text!r}: type a whole number above 0, such as 500."
+                ).format(text=text),
+                "error",
+            )
+            form.points_input.selectAll()
+            return
+        points = int(text)
+        reason = form.reason_input.text().strip() or None
+
+        def done(result: SaleResult) -> None:
+            self.close_form()
+            self.window.update_balance(result.balance)
+            locale = self.ctx.settings.locale
+            self.window.show_message(
+                self.tr(
+                    "Redeemed {points} points. New balance {balance} points."
+                ).format(
+                    points=format_points(points, locale),
+                    balance=format_points(result.balance, locale),
+                ),
+                "success",
+            )
+
+        self._submit(
+            "redeem points",
+            lambda: sales.redeem_points(self.ctx, member.id, points, reason=reason),
+            done,
+            form,
+        )
+
+    # Return ------------------------------------------------------------------------------
+
+    def open_return(self) -> None:
+        """Open the return form for the sale selected in the history, or the newest."""
+        if self._require_member() is None:
+            return
+        sale_id = self.window.history_table.selected_sale_id()
+        if sale_id is None:
+            self.window.show_message(
+                self.tr(
+                    "No sale to return: select a sale's row in the history"
+                    " (arrow keys from the amount), then press F3."
+                ),
+                "error",
+            )
+            return
+        sale = sales.get_sale(self.ctx, sale_id)
+        remaining = sale.amount_minor - sale.returned_minor
+        if remaining <= 0:
+            self.window.show_message(
+                self.tr("This sale was already returned in full."), "error"
+            )
+            return
+        settings = self.ctx.settings
+        self.window.return_form.load(
+            sale.id,
+            self._describe_sale(sale),
+            format_amount_for_input(
+                remaining, settings.currency, settings.decimal_separator
+            ),
+        )
+        self._open(self.window.return_form)
+        self.window.show_message(
+            self.tr(
+                "Press Enter to return what is left of the sale, or type a smaller"
+                " amount for part of it; Esc cancels."
+            ),
+            "info",
+        )
+
+    def _describe_sale(self, sale: SaleView) -> str:
+        settings = self.ctx.settings
+
+        def money(minor: int) -> str:
+            return format_money(minor, settings.currency, settings.locale)
+
+        return self.tr(
+            "Sale of {amount} on {when}: {earned} points earned, {returned}"
+            " returned so far."
+        ).format(
+            amount=money(sale.amount_minor),
+            when=format_local_time(sale.occurred_at),
+            earned=format_points(sale.points_earned, settings.locale),
+            returned=money(sale.returned_minor),
+        )
+
+    def submit_return(self) -> None:
+        """Record the return of the typed amount of the loaded sale."""
+        form = self.window.return_form
+        if form.sale_id is None:
+            return
+        settings = self.ctx.settings
+        amount = parse_amount(
+            form.amount_input.text(), settings.currency, settings.decimal_separator
+        )
+        sale_id = form.sale_id
+
+        def done(result: SaleResult) -> None:
+            self.close_form()
+            self.window.update_balance(result.balance)
+            locale = settings.locale
+            text = self.tr(
+                "Return of {amount} recorded: {taken} points taken back, {given}"
+                " given back. New balance {balance} points."
+            ).format(
+                amount=format_money(-result.amount_minor, settings.currency, locale),
+                taken=format_points(-result.points_earned, locale),
+                given=format_points(-result.points_redeemed, locale),
+                balance=format_points(result.balance, locale),
+            )
+            level = "success"
+            if result.balance < 0:
+                text += " " + self.tr("The balance is below zero: tell a manager.")
+                level = "warning"
+            self.window.show_message(text, level)
+
+        self._submit(
+            "return sale",
+            lambda: sales.return_sale(self.ctx, sale_id, amount),
+            done,
+            form,
+        )
+
+    # Enrol ---------------------------------------------------------------------------------
+
+    def open_enrol(self) -> None:
+        """Open the enrolment form; the attached member stays until it succeeds."""
+        self.window.enrol_form.reset()
+        self.window.choice_list.hide()
+        self._open(self.window.enrol_form)
+        self.window.show_message(
+            self.tr(
+                "Type the new member's name and a phone or email, tick the consents"
+                " given, and press Enter; Esc cancels."
+            ),
+            "info",
+        )
+
+    def submit_enrol(self) -> None:
+        """Enrol the member typed in the form and attach them."""
+        form = self.window.enrol_form
+        new = NewMember(
+            name=form.name_input.text(),
+            phone=form.phone_input.text() or None,
+            email=form.email_input.text() or None,
+            consent_email=form.consent_email.isChecked(),
+            consent_sms=form.consent_sms.isChecked(),
+        )
+
+        def done(member: MemberView) -> None:
+            self.close_form(refocus=False)
+            self.window.attach(member)
+            card = mask_card_number(member.card_number) if member.card_number else ""
+            # TODO(ui): print the member card once ``printing`` offers card jobs.
+            self.window.show_message(
+                self.tr(
+                    "Enrolled {name} with card {card}: type the amount and press Enter."
+                ).format(name=member.name, card=card),
+                "success",
+            )
+
+        self._submit(
+            "enrol member", lambda: members.enrol_member(self.ctx, new), done, form
+        )
+
+    # Reprint ---------------------------------------------------------------------------------
+
+    def reprint_receipt(self) -> None:
+        """Print the receipt of the last sale again, or of the sale selected."""
+        sale_id = self.window.last_sale_id
+        if self.window.history_table.hasFocus() or sale_id is None:
+            sale_id = self.window.history_table.selected_sale_id() or sale_id
+        if sale_id is None:
+            self.window.show_message(
+                self.tr("No receipt to reprint: record a sale first."), "error"
+            )
+            return
+        self.window.show_message(self.tr("Sending the receipt to the printer…"), "info")
+
+        def failed(error: BaseException) -> None:
+            self.window.show_message(
+                self.tr("The receipt was not reprinted: {error}").format(
+                    error=self.window.service_text(error)
+                ),
+                "error",
+            )
+
+        self.window.runner.submit(
+            "reprint receipt",
+            lambda: self.window.backends.reprint_receipt(self.ctx, sale_id),
+            on_success=lambda _result: self.window.show_message(
+                self.tr("The receipt was sent to the printer again."), "success"
+            ),
+            on_failure=failed,
+            lane=DEVICE_LANE,
+        )

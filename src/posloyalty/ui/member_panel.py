@@ -1,0 +1,154 @@
+"""The attached member: name, balance, points this visit and recent history."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posloyalty.domain.cards import mask_card_number
+from posloyalty.services.views import EntryView, MemberView
+from posloyalty.ui.format import format_local_time, format_points
+
+logger = logging.getLogger(__name__)
+
+
+class MemberPanel(QFrame):
+    """Shows one member, or a hint when none is attached."""
+
+    def __init__(self, locale: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._locale = locale
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(380)
+
+        self.name_label = QLabel()
+        self.name_label.setObjectName("memberName")
+        self.name_label.setWordWrap(True)
+        self.demo_label = QLabel(self.tr("DEMO MEMBER"))
+        self.demo_label.setObjectName("demoBadge")
+        self.details_label = QLabel()
+        self.details_label.setObjectName("memberDetails")
+        self.balance_label = QLabel()
+        self.balance_label.setObjectName("balance")
+        self.visit_label = QLabel()
+        self.visit_label.setObjectName("visitPoints")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.demo_label)
+        layout.addWidget(self.details_label)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel(self.tr("Balance")))
+        layout.addWidget(self.balance_label)
+        layout.addWidget(self.visit_label)
+        layout.addStretch(1)
+        self.show_member(None)
+
+    def show_member(self, member: MemberView | None, visit_points: int = 0) -> None:
+        """Show ``member`` and the points earned since they were attached."""
+        if member is None:
+            self.name_label.setText(self.tr("No member"))
+            self.details_label.setText(
+                self.tr("Scan a card, or type a phone number or a name.")
+            )
+            self.demo_label.hide()
+            self.balance_label.setText("–")
+            self.visit_label.setText("")
+            return
+        self.name_label.setText(member.name)
+        self.demo_label.setVisible(member.is_demo)
+        card = mask_card_number(member.card_number) if member.card_number else "–"
+        self.details_label.setText(
+            self.tr("Phone: {phone}\nCard: {card}").format(
+                phone=member.phone or "–", card=card
+            )
+        )
+        balance = self.tr("{points} points").format(
+            points=format_points(member.balance, self._locale)
+        )
+        if member.is_overdrawn:
+            balance += "  " + self.tr("(below zero: tell a manager)")
+        self.balance_label.setText(balance)
+        self.visit_label.setText(
+            self.tr("This visit: {points} points").format(
+                points=format_points(visit_points, self._locale, signed=True)
+            )
+        )
+
+
+class HistoryTable(QTableWidget):
+    """A member's recent ledger entries, newest first; a row may name a sale."""
+
+    KIND_NAMES = {
+        "earn": QT_TRANSLATE_NOOP("HistoryTable", "earned"),
+        "redeem": QT_TRANSLATE_NOOP("HistoryTable", "redeemed"),
+        "adjust": QT_TRANSLATE_NOOP("HistoryTable", "adjusted"),
+        "reverse": QT_TRANSLATE_NOOP("HistoryTable", "returned"),
+        "expire": QT_TRANSLATE_NOOP("HistoryTable", "expired"),
+        "bonus": QT_TRANSLATE_NOOP("HistoryTable", "bonus"),
+    }
+
+    def __init__(self, locale: str, parent: QWidget | None = None) -> None:
+        super().__init__(0, 4, parent)
+        self._locale = locale
+        self._entries: list[EntryView] = []
+        self.setHorizontalHeaderLabels(
+            [self.tr("When"), self.tr("What"), self.tr("Points"), self.tr("Where")]
+        )
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+    def show_entries(self, entries: list[EntryView]) -> None:
+        """Replace the rows with ``entries``."""
+        self._entries = list(entries)
+        self.clearContents()
+        self.setRowCount(len(self._entries))
+        for row, entry in enumerate(self._entries):
+            kind = self.tr(self.KIND_NAMES.get(entry.kind, entry.kind))
+            cells = (
+                format_local_time(entry.created_at),
+                kind,
+                format_points(entry.points, self._locale, signed=True),
+                f"{entry.store} / {entry.till}",
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.setItem(row, column, item)
+
+    @property
+    def entries(self) -> list[EntryView]:
+        """The entries shown, in row order."""
+        return list(self._entries)
+
+    def selected_sale_id(self) -> str | None:
+        """Return the sale of the selected row, or of the newest sale shown."""
+        rows = self.selectionModel().selectedRows()
+        if rows:
+            entry = self._entries[rows[0].row()]
+            if entry.sale_id and entry.kind in ("earn", "redeem"):
+                return entry.sale_id
+            return None
+        for entry in self._entries:
+            if entry.sale_id and entry.kind in ("earn", "redeem"):
+                return entry.sale_id
+        return None
