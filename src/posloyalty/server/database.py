@@ -1,0 +1,145 @@
+"""Opening the head office's database from a URL and migrating its schema."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import parse as parse_db_url
+
+from posloyalty.domain.cards import KEY_BYTES, generate_key_id
+from posloyalty.server import models
+
+logger = logging.getLogger(__name__)
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "busy_timeout": 30_000,  # ms
+}
+
+
+class DatabaseURLError(ValueError):
+    """A database URL the server cannot use."""
+
+
+def describe_url(url: str) -> str:
+    """Return the URL without its password, for messages and logs."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+    return parsed._replace(netloc=netloc).geturl()
+
+
+def connect_url(url: str, max_connections: int = 20) -> Database:
+    """Create (not yet connect) a peewee database for ``url``.
+
+    ``postgresql://user:password@host:port/name`` gives a connection pool;
+    ``sqlite:///path/to/file`` an SQLite file in WAL mode.
+
+    Raises:
+        DatabaseURLError: the scheme is neither ``postgresql`` nor ``sqlite``.
+    """
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme in ("postgresql", "postgres"):
+        from playhouse.pool import PooledPostgresqlDatabase
+
+        kwargs = parse_db_url(url, unquote_password=True, unquote_user=True)
+        name = kwargs.pop("database")
+        if not name:
+            raise DatabaseURLError(
+                f"invalid database URL {describe_url(url)!r}: name the database,"
+                " as in postgresql://user@host:5432/posloyalty"
+            )
+        return PooledPostgresqlDatabase(
+            name,
+            max_connections=max_connections,
+            stale_timeout=300,
+            timeout=30,
+            **kwargs,
+        )
+    if scheme == "sqlite":
+        path = unquote(parsed.path)
+        if parsed.netloc or not path or path == "/":
+            raise DatabaseURLError(
+                f"invalid database URL {url!r}: write sqlite:///relative/file or"
+                " sqlite:////absolute/file"
+            )
+        file = Path(path[1:])
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(
+            str(file), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=30
+        )
+    raise DatabaseURLError(
+        f"invalid database URL {describe_url(url)!r}: use postgresql://... or"
+        " sqlite:///FILE"
+    )
+
+
+def is_postgres(db: Database) -> bool:
+    return isinstance(db, PostgresqlDatabase)
+
+
+def _migration_1(db: Database) -> None:
+    db.create_tables(models.ALL_MODELS)
+    models.ChangeCounter.create(name="change", value=0)
+    # The programme's first card key; tills that join add their own.
+    key_id = generate_key_id(set())
+    models.CardKey.create(
+        key_id=key_id,
+        secret_hex=secrets.token_bytes(KEY_BYTES).hex(),
+        from_till=None,
+        created_at=datetime.now(UTC),
+    )
+    # Pulls filter by sequence and skip the asking till's own rows.
+    db.execute_sql(
+        "CREATE INDEX ledger_entry_origin_seq ON ledger_entry (origin_till, seq)"
+    )
+
+
+# Each migration runs once, in order, inside its own transaction. Append new
+# ones at the end and never edit one that has shipped.
+MIGRATIONS: list[tuple[int, Callable[[Database], None]]] = [
+    (1, _migration_1),
+]
+
+
+def open_server_database(url: str, max_connections: int = 20) -> Database:
+    """Open the head office's database at ``url`` and apply pending migrations.
+
+    Raises:
+        DatabaseURLError: the URL is not usable.
+        peewee.OperationalError: the database server cannot be reached.
+    """
+    db = connect_url(url, max_connections)
+    models.server_proxy.initialize(db)
+    with db.connection_context():
+        migrate(db)
+    return db
+
+
+def migrate(db: Database) -> None:
+    """Apply every migration newer than the database's schema version.
+
+    On PostgreSQL an advisory lock makes several workers starting at once
+    migrate one after the other.
+    """
+    with db.atomic():
+        if is_postgres(db):
+            db.execute_sql("SELECT pg_advisory_xact_lock(7400001)")
+        db.create_tables([models.SchemaVersion])
+        applied = {row.version for row in models.SchemaVersion.select()}
+        for version, step in MIGRATIONS:
+            if version in applied:
+                continue
+            logger.info("applying server schema migration %d", version)
+            step(db)
+            models.SchemaVersion.create(version=version, applied_at=datetime.now(UTC))

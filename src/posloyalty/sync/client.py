@@ -1,0 +1,357 @@
+"""Syncing a till with the head office: join, push the outbox, pull other tills.
+
+A sync never holds the database while it waits for the network: each push
+batch is read in one short transaction and acknowledged in another, and each
+pulled page is stored in one transaction, so a sale at the till never waits
+for the head office.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from posloyalty.domain.cards import CardKeyring
+from posloyalty.services import sync_status
+from posloyalty.services.context import TillContext
+from posloyalty.services.errors import ServiceError
+from posloyalty.storage.fields import parse_utc
+from posloyalty.storage.keys import save_keyring
+from posloyalty.storage.models import LedgerEntry
+from posloyalty.storage.sync_state import read_state, write_state
+from posloyalty.sync.inbound import InboundError, store_page
+from posloyalty.sync.lock import SyncLock, SyncLockBusy
+from posloyalty.sync.outbox import acknowledge, build_push_batch
+from posloyalty.sync.protocol import (
+    API_PREFIX,
+    DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT,
+    REVOKED_MESSAGE,
+    RULE_KEYS,
+)
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_FIRST_SECONDS = 15
+BACKOFF_MAX_SECONDS = 900
+
+
+class SyncError(ServiceError):
+    """A sync failed; the till keeps working and what is queued stays queued."""
+
+
+class SyncNotConfiguredError(SyncError):
+    """No head office URL or token is set."""
+
+    exit_code = 2
+
+
+class SyncRejectedError(SyncError):
+    """The head office rejected the till's token (revoked or wrong)."""
+
+
+class SyncBusyError(SyncError):
+    """Another sync of this till is running."""
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    acknowledged: int = 0
+    pulled_entries: int = 0
+    pulled_members: int = 0
+    pulled_pages: int = 0
+    keys_added: list[str] = field(default_factory=list)
+    rules_changed: list[str] = field(default_factory=list)
+    names_changed: bool = False
+    waiting: int = 0
+
+
+def backoff_delay(failures: int) -> timedelta:
+    """Return the wait before the timer retries after ``failures`` failures in a row.
+
+    The wait doubles from 15 s up to 15 minutes, plus up to 20% at random, so
+    tills that lost the network together do not all return in the same second.
+    """
+    if failures <= 0:
+        return timedelta(0)
+    base = min(BACKOFF_FIRST_SECONDS * 2 ** (failures - 1), BACKOFF_MAX_SECONDS)
+    return timedelta(seconds=base * (1 + random.uniform(0, 0.2)))
+
+
+def _now_text(ctx: TillContext) -> str:
+    text = LedgerEntry.created_at.db_value(ctx.now())
+    assert text is not None
+    return text
+
+
+def _record_failure(ctx: TillContext, message: str) -> None:
+    with ctx.db.atomic():
+        state = read_state(ctx.db)
+        failures = int(state.get("failures", "0")) + 1
+        next_at = ctx.now() + backoff_delay(failures)
+        write_state(
+            ctx.db,
+            {
+                "failures": str(failures),
+                "last_error": message,
+                "last_attempt_at": _now_text(ctx),
+                "next_attempt_at": LedgerEntry.created_at.db_value(next_at),
+            },
+        )
+    logger.warning("sync failed (%d in a row): %s", failures, message)
+
+
+def _record_success(ctx: TillContext) -> None:
+    now = _now_text(ctx)
+    with ctx.db.atomic():
+        write_state(
+            ctx.db,
+            {
+                "failures": "0",
+                "last_error": None,
+                "last_attempt_at": now,
+                "last_sync_at": now,
+                "next_attempt_at": None,
+            },
+        )
+
+
+class _Session:
+    """The HTTP side of one sync: requests with the till's token, replies checked."""
+
+    def __init__(self, http: httpx.Client, url: str, token: str) -> None:
+        self.http = http
+        self.url = url
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    def request(self, method: str, path: str, **kwargs) -> dict:
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        response = self.http.request(
+            method, f"{API_PREFIX}{path}", headers=headers, **kwargs
+        )
+        logger.info("%s %s: %d", method, path, response.status_code)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if response.status_code == 401:
+            raise SyncRejectedError(REVOKED_MESSAGE)
+        if response.status_code >= 400:
+            detail = payload.get("detail") if isinstance(payload, dict) else None
+            error = SyncError(
+                f"head office at {self.url} rejected {path} with HTTP"
+                f" {response.status_code}: {detail or response.reason_phrase}"
+            )
+            error.payload = payload  # type: ignore[attr-defined]
+            raise error
+        if not isinstance(payload, dict):
+            raise SyncError(
+                f"head office at {self.url} sent an invalid reply to {path}"
+            )
+        return payload
+
+
+def _join(ctx: TillContext, session: _Session, report: SyncReport) -> int:
+    """Exchange card keys, take the registered names and head office rules."""
+    keyring = ctx.keyring
+    local = {key_id: key.hex() for key_id, key in keyring.keys.items()}
+    reply = session.request("POST", "/join", json={"keys": local})
+    till_id = int(reply["till_id"])
+
+    held = {str(k): bytes.fromhex(v) for k, v in (reply.get("keys") or {}).items()}
+    # The till's own keys win: its cards were signed with them.
+    merged = {**held, **dict(keyring.keys)}
+    report.keys_added = sorted(set(merged) - set(keyring.keys))
+    if report.keys_added:
+        ctx.keyring = CardKeyring(merged, keyring.active_key_id)
+        from posloyalty import paths
+
+        save_keyring(ctx.data_dir / paths.KEYS_FILE, ctx.keyring)
+        logger.info("received card keys %s", ", ".join(report.keys_added))
+    for key_id in reply.get("key_conflicts") or []:
+        # TODO(sync): cards signed with a key id that head office holds with
+        # another secret work only at this till; the keyring needs several
+        # keys per id to accept both.
+        logger.warning("card key %s clashes with head office's key of that id", key_id)
+
+    changes: dict[str, str] = {}
+    names = {"store": reply.get("store"), "till": reply.get("till")}
+    for key, value in names.items():
+        if value and ctx.settings.get(key) != value:
+            changes[key] = value
+    report.names_changed = bool(changes)
+    rules = reply.get("rules") or {}
+    for key in RULE_KEYS:
+        if key in rules and ctx.settings.get(key) != rules[key]:
+            changes[key] = rules[key]
+    report.rules_changed = sorted(set(changes) & set(RULE_KEYS))
+    if changes:
+        ctx.update_settings(changes)
+        logger.info("head office set %s", ", ".join(sorted(changes)))
+    with ctx.db.atomic():
+        write_state(
+            ctx.db,
+            {
+                "till_id": str(till_id),
+                "server_rule_version": str(reply["rule_version"]),
+            },
+        )
+    return till_id
+
+
+def _push(ctx: TillContext, session: _Session, batch_size: int, report: SyncReport):
+    forced: set[str] = set()
+    while True:
+        batch = build_push_batch(ctx, batch_size, forced)
+        if batch is None:
+            return
+        body = json.dumps(batch.body, separators=(",", ":")).encode("utf-8")
+        try:
+            reply = session.request(
+                "POST",
+                "/push",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+        except SyncError as error:
+            missing = getattr(error, "payload", {}).get("missing_members")
+            if not missing or set(missing) <= forced:
+                raise
+            # The server lost members it had acknowledged: send them again.
+            logger.warning("head office lacks %d members; sending them", len(missing))
+            forced.update(missing)
+            continue
+        removed = acknowledge(ctx, batch, reply.get("held") or {})
+        report.acknowledged += removed
+        if removed == 0:
+            # Only members edited again during the push: they go next time.
+            logger.warning("push of %d rows acknowledged nothing", batch.size)
+            return
+
+
+def _pull(ctx: TillContext, session: _Session, till_id: int, report: SyncReport):
+    limit = min(
+        int(ctx.settings.get("sync_batch_size") or DEFAULT_PULL_LIMIT), MAX_PULL_LIMIT
+    )
+    cursor = int(read_state(ctx.db).get("pull_cursor", "0"))
+    while True:
+        page = session.request("GET", "/pull", params={"after": cursor, "limit": limit})
+        try:
+            result = store_page(ctx, page, till_id)
+        except InboundError as error:
+            raise SyncError(str(error)) from error
+        report.pulled_pages += 1
+        report.pulled_entries += result.entries
+        report.pulled_members += result.members_added + result.members_updated
+        cursor = int(page["cursor"])
+        if not page.get("more"):
+            return
+
+
+def run_sync(ctx: TillContext, http: httpx.Client | None = None) -> SyncReport:
+    """Sync now, whatever the backoff: join, push the outbox, pull other tills.
+
+    Args:
+        ctx: the open till.
+        http: a client to send requests with, such as a FastAPI ``TestClient``;
+            by default one for the ``server_url`` setting.
+
+    Raises:
+        SyncNotConfiguredError: no server URL or token is set.
+        SyncBusyError: another sync of this till is running.
+        SyncRejectedError: the head office rejected the token.
+        SyncError: the network or the head office failed; the next attempt is
+            scheduled after a backoff and nothing queued is lost.
+    """
+    url = ctx.settings.get("server_url")
+    token = ctx.settings.get("server_token")
+    if not url or not token:
+        raise SyncNotConfiguredError(
+            "no head office set: run posloyalty config set server URL --token TOKEN"
+        )
+    lock = SyncLock(ctx.data_dir)
+    try:
+        lock.acquire()
+    except SyncLockBusy as error:
+        raise SyncBusyError(
+            "a sync of this till is already running: wait for it to finish"
+        ) from error
+    timeout = float(
+        ctx.settings.get("sync_timeout_seconds") or sync_status.DEFAULT_TIMEOUT_SECONDS
+    )
+    batch_size = int(
+        ctx.settings.get("sync_batch_size") or sync_status.DEFAULT_BATCH_SIZE
+    )
+    report = SyncReport()
+    try:
+        owned = http is None
+        if http is None:
+            http = httpx.Client(base_url=url, timeout=timeout)
+        try:
+            session = _Session(http, url, token)
+            till_id = _join(ctx, session, report)
+            _push(ctx, session, batch_size, report)
+            _pull(ctx, session, till_id, report)
+        finally:
+            if owned:
+                http.close()
+    except SyncError as error:
+        _record_failure(ctx, str(error))
+        raise
+    except httpx.TimeoutException as error:
+        message = (
+            f"head office at {url} did not answer within {timeout:g} s"
+            f" ({error.__class__.__name__}); queued entries stay queued and are sent"
+            " on the next sync"
+        )
+        _record_failure(ctx, message)
+        raise SyncError(message) from error
+    except httpx.HTTPError as error:
+        message = (
+            f"cannot reach head office at {url}: {error or error.__class__.__name__};"
+            " queued entries stay queued and are sent on the next sync"
+        )
+        _record_failure(ctx, message)
+        raise SyncError(message) from error
+    finally:
+        lock.release()
+    _record_success(ctx)
+    report.waiting = sync_status.sync_status(ctx).waiting
+    logger.info(
+        "sync done: %d acknowledged, %d entries pulled, %d waiting",
+        report.acknowledged,
+        report.pulled_entries,
+        report.waiting,
+    )
+    return report
+
+
+def is_sync_due(ctx: TillContext) -> bool:
+    """Tell whether the timer should sync now: configured, and past any backoff."""
+    if not (ctx.settings.get("server_url") and ctx.settings.get("server_token")):
+        return False
+    next_at = read_state(ctx.db).get("next_attempt_at")
+    return next_at is None or parse_utc(next_at) <= ctx.now()
+
+
+def sync_if_due(
+    ctx: TillContext, http: httpx.Client | None = None
+) -> SyncReport | None:
+    """Sync when the timer may (see ``is_sync_due``); None when not due or busy.
+
+    Raises:
+        SyncError: as ``run_sync``.
+    """
+    if not is_sync_due(ctx):
+        return None
+    try:
+        return run_sync(ctx, http)
+    except SyncBusyError:
+        return None
