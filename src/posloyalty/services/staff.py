@@ -288,11 +288,14 @@ def authenticate(ctx: TillContext, credentials: Credentials) -> StaffView:
     failure commits its audit row before the error is raised.
 
     Raises:
+        InvalidInputError: the PIN is empty; this does not count as a try.
         AuthenticationError: unknown name or disabled account.
         WrongPinError: the PIN did not match; says how many tries are left.
         AccountLockedError: the account is locked; says until when.
     """
     name = " ".join(credentials.name.split())
+    if not credentials.pin.strip():
+        raise InvalidInputError(f"missing PIN: type the PIN of {name}")
     row = Staff.get_or_none(Staff.name_key == name.casefold())
     if row is None or row.disabled_at is not None:
         _pin_matches(_UNKNOWN_NAME_HASH, credentials.pin)
