@@ -223,6 +223,14 @@ class TextEncoder:
         logger.debug("no code page holds a line of %d characters", len(text))
         return self.current or self.primary, fallback
 
+    def printable(self, text: str) -> str:
+        """Return text as it will print: unchanged, or transliterated to ASCII.
+
+        The renderer lays out this text, so a transliterated name such as
+        ``Sule Isikgoz`` is aligned by its printed length.
+        """
+        return self.choose(strip_control_characters(text))[1]
+
     def encode_line(self, text: str) -> bytes:
         """Encode one line, preceded by ``ESC t n`` when it needs another page."""
         page, printable = self.choose(strip_control_characters(text))

@@ -140,7 +140,9 @@ class EscposRenderer:
                 self._text_line(block)
             elif isinstance(block, Pair):
                 self._set_style(Align.LEFT, block.bold)
-                for line in pair_lines(block.label, block.value, self.columns):
+                label = self.encoder.printable(block.label)
+                value = self.encoder.printable(block.value)
+                for line in pair_lines(label, value, self.columns):
                     self._line(line)
             elif isinstance(block, Rule):
                 self._set_style(Align.LEFT)
@@ -184,7 +186,7 @@ class EscposRenderer:
 
     def _text_line(self, block: TextLine) -> None:
         self._set_style(block.align, block.bold, block.double_height)
-        for part in wrap_text(block.text, self.columns):
+        for part in wrap_text(self.encoder.printable(block.text), self.columns):
             self._line(part)
 
     def _qr(self, block: QrCode) -> None:
@@ -195,7 +197,8 @@ class EscposRenderer:
             self._raster_qr(block, plan.module_dots)
         else:
             self._set_style(Align.CENTER)
-            for part in wrap_text(block.fallback_text, self.columns):
+            text = self.encoder.printable(block.fallback_text)
+            for part in wrap_text(text, self.columns):
                 self._line(part)
 
     def _native_qr(self, payload: str, module_dots: int) -> None:
