@@ -279,3 +279,20 @@ def postgres_rows(url: str, sql: str) -> list[tuple]:
         rows = cursor.fetchall()
     connection.close()
     return rows
+
+
+def open_till(data_dir: Path, clock=None):
+    """Open a GB till in GBP; close the previous one first, one per process."""
+    from posloyalty.services import sync_status  # noqa: F401  (adds sync settings)
+    from posloyalty.services.context import TillContext
+
+    ctx = TillContext(data_dir, clock=clock) if clock else TillContext(data_dir)
+    ctx.update_settings({"region": "GB", "currency": "GBP", "locale": "en_GB"})
+    return ctx
+
+
+def join(ctx, office, store: str, till: str) -> str:
+    """Register the till at the head office and point its settings there."""
+    token = office.add_till(store, till)
+    ctx.update_settings({"server_url": office.url, "server_token": token})
+    return token
