@@ -219,7 +219,7 @@ def test_sales_record_till_when_sign_in_is_off(shop):
 
 def test_sign_in_names_the_cashier_of_sales(shop, clock, data_dir):
     shop.update_settings({"staff_sign_in": "on"})
-    with pytest.raises(RejectedError, match="nobody is signed in at Till 1"):
+    with pytest.raises(RejectedError, match="no staff member is signed in at Till 1"):
         staff.staff_for_sale(shop)
 
     staff.sign_in(shop, creds("Bob"))

@@ -268,7 +268,7 @@ def test_backup_while_till_runs_and_restore(run, card, data_dir, tmp_path):
     archive = tmp_path / "till-backup.zip"
     env = {"POSLOYALTY_DATA_DIR": str(data_dir)}
 
-    # The backup runs in a second process while this one holds the database open.
+    # The backup runs in a second process while this one has the database open.
     from posloyalty.services.context import TillContext
 
     open_till = TillContext(data_dir)

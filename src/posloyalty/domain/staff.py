@@ -16,7 +16,7 @@ class StaffError(DomainError):
 
 
 class Role(enum.StrEnum):
-    """What a staff account is: a cashier, a store manager or an administrator."""
+    """The role of a staff account: cashier, store manager or administrator."""
 
     CASHIER = "cashier"
     MANAGER = "manager"
@@ -24,7 +24,7 @@ class Role(enum.StrEnum):
 
 
 class Permission(enum.StrEnum):
-    """An action that asks for a PIN before it runs."""
+    """An action that requires a PIN before it runs."""
 
     SIGN_IN = "sign_in"
     UNDO_REDEMPTION = "undo_redemption"

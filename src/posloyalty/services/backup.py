@@ -2,7 +2,7 @@
 
 A backup is a zip archive with ``manifest.json``, the database copied with
 SQLite's online backup API (so the till keeps selling while it runs) and the
-card key file. It holds the programme's card keys, so it is written with
+card key file. It contains the programme's card keys, so it is written with
 permissions 0600 and must be kept as safe as the till itself.
 """
 
@@ -34,7 +34,7 @@ _KEYS_MEMBER = "card_keys.json"
 
 @dataclass(frozen=True)
 class BackupInfo:
-    """What a backup file holds."""
+    """The summary of a backup file, from its manifest."""
 
     path: Path
     created_at: str
@@ -153,7 +153,7 @@ def restore(data_dir: Path, source: Path, replace: bool = False) -> BackupInfo:
     """Restore a backup into ``data_dir``; the till must not be running there.
 
     Args:
-        replace: when the folder already holds a database or card keys, move
+        replace: when the folder already contains a database or card keys, move
             them aside as ``<name>.before-restore-<time>`` instead of refusing.
 
     Raises:
@@ -169,7 +169,7 @@ def restore(data_dir: Path, source: Path, replace: bool = False) -> BackupInfo:
     existing = [p for p in (database, keys) if p.exists()]
     if existing and not replace:
         raise RejectedError(
-            f"data folder {data_dir} already holds a till: pass --replace to move"
+            f"data folder {data_dir} already contains a till: pass --replace to move"
             " its database and card keys aside and restore the backup"
         )
 

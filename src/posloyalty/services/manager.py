@@ -64,7 +64,7 @@ class AdjustmentResult:
 
 @dataclass(frozen=True)
 class ReversalResult:
-    """What a reversal restored.
+    """The outcome of a reversal.
 
     Attributes:
         target_id: the sale or ledger entry that was reversed.
@@ -426,8 +426,8 @@ def undo_last_redemption(
 
     A cashier may do this for ``undo_redemption_minutes`` after the redemption;
     later it takes a manager's reversal. When the redemption was payment on a
-    sale, the whole sale is reversed, since what it earned depended on the
-    points spent; the cashier then records the sale again.
+    sale, the whole sale is reversed, because what it earned depended on the
+    points spent. The cashier then records the sale again.
 
     Raises:
         AuthenticationError: the PIN is wrong or the account locked.

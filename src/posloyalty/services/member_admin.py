@@ -272,7 +272,7 @@ def erase_member(
     """Erase a member's personal data on request; the points history stays.
 
     Name, phone, email and external id are removed and the cards blocked. The
-    ledger entries and sales keep the member's id, which now names nobody.
+    ledger entries and sales keep the member's id, which no longer leads to a person.
 
     Raises:
         NotFoundError: no such member.
@@ -334,8 +334,8 @@ def block_card(
         models.Card.update(blocked_at=ctx.now()).where(
             models.Card.number == card.number
         ).execute()
-        # TODO(sync): the outbox has no kind for cards, so the block reaches other
-        # tills only if the sync sends a member's cards along with the member.
+        # The sync sends a member's cards with the member, so queuing the member
+        # carries the block to the other tills.
         queue_for_sync(ctx, "member", card.member_id)
         append_audit(
             ctx,

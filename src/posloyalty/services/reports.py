@@ -15,8 +15,9 @@ from posloyalty.storage import models
 
 logger = logging.getLogger(__name__)
 
-# Thermal receipt paper of 80 mm prints 42 characters of the standard font.
-SLIP_WIDTH = 42
+# 58 mm paper, the narrowest the printers take, fits 32 characters of font A
+# (384 dots of 12 each), so slip lines of this width print on every printer.
+SLIP_WIDTH = 32
 
 _FIGURES_SQL = (
     "SELECT staff,"
@@ -100,8 +101,8 @@ def _day_bounds(ctx: TillContext, day: date) -> tuple[str, str]:
 def day_report(ctx: TillContext, day: date | None = None) -> DayReport:
     """Sum a day's points issued, redeemed, adjusted and reversed per cashier.
 
-    Members enrolled come from the audit trail. The day is the till's local day
-    (the ``timezone`` setting, else the computer's zone); only entries written
+    Members enrolled come from the audit trail. The day is the till's local day,
+    in the ``timezone`` setting or else the computer's zone. Only entries written
     at this till count, not those pulled from other tills by sync.
     """
     day = day or today(ctx)

@@ -57,7 +57,7 @@ _UNKNOWN_NAME_HASH = PIN_HASHER.hash("00000000")
 
 
 def staff_setting(ctx: TillContext, key: str) -> str:
-    """Return a staff setting, or its default when nobody has set it."""
+    """Return a staff setting, or its default when it was never set."""
     return ctx.settings.get(key, STAFF_SETTING_DEFAULTS[key])
 
 
@@ -290,7 +290,7 @@ def authenticate(ctx: TillContext, credentials: Credentials) -> StaffView:
     Raises:
         InvalidInputError: the PIN is empty; this does not count as a try.
         AuthenticationError: unknown name or disabled account.
-        WrongPinError: the PIN did not match; says how many tries are left.
+        WrongPinError: the PIN did not match; the message gives the tries left.
         AccountLockedError: the account is locked; says until when.
     """
     name = " ".join(credentials.name.split())
@@ -497,14 +497,14 @@ def staff_for_sale(ctx: TillContext) -> str | None:
     With sign-in off, a sale records no person: the sale row names the till.
 
     Raises:
-        RejectedError: sign-in is on and nobody is signed in at this till.
+        RejectedError: sign-in is on and no staff member is signed in here.
     """
     if not is_sign_in_required(ctx):
         return None
     person = signed_in_staff(ctx)
     if person is None:
         raise RejectedError(
-            f"nobody is signed in at {ctx.settings.till}: sign in with your PIN"
+            f"no staff member is signed in at {ctx.settings.till}: sign in with a PIN"
             " before recording a sale"
         )
     return person.name

@@ -60,7 +60,7 @@ class PinDialog(QDialog):
     A wrong PIN, a locked account or a role that may not do the action shows
     the service's message in the dialog, which stays open for another try.
     When the action needs a second manager, the dialog keeps the first
-    person's PIN in memory and asks for a second one in place.
+    person's PIN in memory and requests a second one in place.
 
     Signals:
         succeeded(object): the action's return value; the dialog then closes.
