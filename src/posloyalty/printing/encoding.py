@@ -14,6 +14,7 @@ import codecs
 import logging
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
 from posloyalty.printing.escpos_lib import capabilities
 
@@ -70,8 +71,11 @@ class CodePage:
         return ESC_T + bytes((self.table,))
 
 
+@cache
 def code_page_bytes(name: str) -> dict[str, int]:
     """Return the characters of code page ``name`` above 0x7F, each to its byte.
+
+    The result is cached and shared, so callers must not change it.
 
     Raises:
         UnknownCodePageError: the page is unknown, multi-byte or has no table.
