@@ -19,7 +19,7 @@ PAPER_OUT = 0x72  # DLE EOT 4: roll paper end bits 5 and 6 set
 
 
 class NetworkPrinter:
-    """A TCP listener that stands in for a printer on port 9100.
+    """A TCP listener that acts as a network printer on port 9100.
 
     Attributes:
         jobs: the bytes received on each connection, in order.
@@ -134,7 +134,7 @@ class FakeUsbDevice:
 
     Attributes:
         plugged_in: ``usb.core.find`` finds the device.
-        busy: writes fail with EBUSY, as when another driver holds the device.
+        busy: writes fail with EBUSY, as when another driver has claimed the device.
         unplug_after_writes: writes after this many fail with ENODEV.
     """
 

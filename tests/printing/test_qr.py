@@ -101,7 +101,7 @@ def test_raster_qr_on_58mm_fits_paper_and_decodes(cli, network_printer):
     assert "ESC a 0" in decoded.events[-6:]
 
 
-def test_raster_qr_on_sale_receipt_decodes_to_sale_id(cli, network_printer):
+def test_receipt_raster_qr_decodes_to_sale_id(cli, network_printer):
     assert cli("init", "--currency", "GBP", "--region", "GB").exit_code == 0
     cli("printer", "set", network_printer.uri, "--profile", "simple", "--width", "58")
     card = cli("member", "add", "--name", "Ann", "--phone", "07700 900124").stdout

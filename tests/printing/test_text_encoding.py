@@ -130,7 +130,7 @@ def test_names_choose_a_page_that_holds_them(cli, network_printer, name, table):
 def test_fallback_is_one_ascii_transliteration(cli, network_printer, name, printed):
     _setup(cli, network_printer.uri, "TM-T88V", "CP437")
     if "ü" in name and "€" not in name:
-        # CP437 holds ü and ß, so a German name prints exactly.
+        # CP437 contains ü and ß, so a German name prints exactly.
         printed = name
 
     _sale_receipt(cli, name)

@@ -131,7 +131,7 @@ def report_print_job(ctx: TillContext, job_id: int, what: str) -> bool:
 
 
 def report_sale_receipt(ctx: TillContext, job_id: int | None) -> int:
-    """Print a recorded sale's receipt; the sale stands whatever the printer does.
+    """Print a recorded sale's receipt and report the outcome on stderr.
 
     Returns:
         0, because the sale is recorded even when its receipt failed; the
@@ -141,7 +141,7 @@ def report_sale_receipt(ctx: TillContext, job_id: int | None) -> int:
         return 0
     try:
         report_print_job(ctx, job_id, "receipt")
-    except Exception as error:  # the sale is committed: report, never fail it
+    except Exception as error:  # the sale is committed, so report and exit 0
         print(
             f"posloyalty: receipt not printed: {error}; the sale is recorded,"
             f" reprint it with posloyalty receipt reprint",

@@ -21,8 +21,8 @@ from posloyalty.domain.money import Currency
 QR_ERROR_CORRECTION = "M"
 QR_QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 requires at least four modules
 
-# Data capacity at error correction level M by version, in characters, from
-# ISO/IEC 18004:2015 table 7: (numeric, alphanumeric, byte).
+# Data capacity at error correction level M by version, in characters:
+# (numeric, alphanumeric, byte). A test checks them against the qrcode package.
 _QR_CAPACITY_M = {
     1: (34, 20, 14),
     2: (63, 38, 26),
@@ -155,7 +155,7 @@ class Receipt:
         member_name: the member's name.
         card_number: the member's card number; receipts print it masked.
         is_return: the sale is a return.
-        is_copy: the receipt is printed again, so it says so.
+        is_copy: the receipt is printed again and is marked as a copy.
     """
 
     store: str

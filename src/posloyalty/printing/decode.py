@@ -52,7 +52,7 @@ class RasterImage:
 
 @dataclass
 class DecodedJob:
-    """What a job's bytes do, in order.
+    """The commands and text of a job's bytes, in order.
 
     Attributes:
         events: one string per command or text line, such as ``ESC t 19 CP858``.

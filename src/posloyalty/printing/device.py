@@ -3,8 +3,8 @@
 Each job opens the device, sends, and closes it, so a printer that was reset,
 power-cycled or unplugged and plugged in again is found afresh by the next
 job. Every failure becomes one ``PrinterError`` with a message for the
-cashier; python-escpos's own errors (``DeviceNotFoundError``, ``USBError``,
-``OSError`` from the socket, a bare ``KeyError``) never reach the caller.
+cashier. python-escpos's own errors (``DeviceNotFoundError``, ``USBError``,
+``OSError`` from the socket) are mapped here and never reach the caller.
 
 A network printer is asked for its status with ``DLE EOT`` before and after
 the job (unless the URI says ``?status=off``): before, so paper out is
@@ -34,9 +34,10 @@ USB_TIMEOUT_MS = 5000
 
 DLE_EOT_PRINTER = b"\x10\x04\x01"  # DLE EOT 1: printer status
 DLE_EOT_PAPER = b"\x10\x04\x04"  # DLE EOT 4: roll paper sensor status
-_OFFLINE_BIT = 0x08  # in the printer status byte
-_PAPER_END_BITS = 0x60  # in the paper status byte: roll paper end
-_PAPER_NEAR_END_BITS = 0x0C  # in the paper status byte: roll paper near end
+# Status bits as the Epson ESC/POS command reference defines DLE EOT 1 and 4.
+_OFFLINE_BIT = 0x08  # printer status, bit 3: offline
+_PAPER_END_BITS = 0x60  # roll paper status, bits 5 and 6: paper end
+_PAPER_NEAR_END_BITS = 0x0C  # roll paper status, bits 2 and 3: near end
 
 
 class PrinterError(Exception):
@@ -100,7 +101,7 @@ def _map_error(uri: PrinterUri, error: BaseException) -> PrinterError:
 
     if isinstance(error, socket.timeout | TimeoutError):
         return PrinterError(
-            f"printer timed out: {uri.description} did not answer within"
+            f"printer timed out: {uri.description} did not respond within"
             f" {IO_TIMEOUT_S:g} s; check it, then reprint",
             "timeout",
         )

@@ -26,8 +26,8 @@ from posloyalty.services.receipts import build_member_card, build_receipt
 
 logger = logging.getLogger(__name__)
 
-# Names that need different code pages; the test page prints each, so a
-# cashier sees at once whether the printer's code pages are right.
+# Names that need different code pages. The test page prints each, so a
+# cashier can check at once whether the printer's code pages are right.
 CODE_PAGE_SAMPLES = (
     "Jürgen Weiß · Guthaben 120 Punkte · Rabatt 2,50 €",
     "François Lefèvre, Hélène Châtelain",

@@ -214,9 +214,9 @@ class TextEncoder:
         """Pick the page for a line and the text to print in it.
 
         Returns:
-            The page that encodes the whole line, preferring the current one
-            among equally preferred, and the line; or, when no page can, the
-            current (or primary) page and the line transliterated to ASCII.
+            The first page that encodes the whole line, and the line. An ASCII
+            line stays in the current page. When no page can encode the line,
+            the current (or primary) page and the line transliterated to ASCII.
         """
         for page in self.code_pages:
             if page.can_encode(text):
@@ -224,7 +224,7 @@ class TextEncoder:
                     return self.current, text
                 return page, text
         fallback = transliterate(text)
-        logger.debug("no code page holds a line of %d characters", len(text))
+        logger.debug("no code page contains a line of %d characters", len(text))
         return self.current or self.primary, fallback
 
     def printable(self, text: str) -> str:

@@ -1,11 +1,11 @@
 """The one place that imports python-escpos, with its import-time side effects undone.
 
-python-escpos 3.1 does three things at import that a till must not inherit:
+python-escpos 3.1 does three things that a till must not inherit. Importing
 ``escpos.capabilities`` calls ``logging.basicConfig()``, which adds a stderr
-handler to the root logger when it has none; it pickles its profile database
-into a new ``mkdtemp()`` folder on every start unless
-``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set; and its lookups raise a bare
-``KeyError`` for an unknown profile. The functions here wrap all three.
+handler to the root logger when it has none. The import also pickles the
+profile database into a new ``mkdtemp()`` folder on every start unless
+``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set. Its profile lookups raise a bare
+``KeyError`` for an unknown name. The functions here handle all three.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ FEED_BEFORE_TEAR_LINES = 4
 
 
 class QrMode:
-    """How a printer draws a QR code."""
+    """The ways a printer can draw a QR code."""
 
     NATIVE = "native"  # GS ( k: the printer draws the symbol
     RASTER = "raster"  # GS v 0: the till sends the symbol as an image
@@ -77,7 +77,7 @@ def _profile_object(settings: PrinterSettings) -> Any:
 
 @dataclass(frozen=True)
 class QrPlan:
-    """How one QR code will print: mode and module size in dots."""
+    """The plan for one QR code: mode and module size in dots."""
 
     mode: str
     module_dots: int
@@ -87,8 +87,8 @@ def plan_qr(settings: PrinterSettings, version: int) -> QrPlan:
     """Choose native, raster or text for a QR code of ``version`` on this printer.
 
     The symbol with its four-module quiet zone on both sides must fit the
-    printable width with modules of at least ``MIN_QR_MODULE_DOTS`` dots;
-    otherwise the payload prints as text.
+    printable width with modules of at least ``MIN_QR_MODULE_DOTS`` dots.
+    Otherwise the payload prints as text.
     """
     features = settings.profile.get("features", {})
     span = qr_modules(version) + 2 * QR_QUIET_ZONE_MODULES

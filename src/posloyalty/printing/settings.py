@@ -6,7 +6,7 @@ so ``config set`` and ``printer set`` check them before anything is stored.
 URIs:
 
 - ``tcp://HOST[:PORT]``: a network printer, port 9100 when omitted; add
-  ``?status=off`` for a printer that does not answer ``DLE EOT`` status requests.
+  ``?status=off`` for a printer that ignores ``DLE EOT`` status requests.
 - ``usb://VID:PID``: a USB printer by vendor and product id, in hexadecimal.
 - ``serial:///dev/ttyUSB0?baudrate=N``: a serial printer, 9600 baud when omitted.
 - ``cups://QUEUE``: a raw CUPS queue, through the ``lp`` command.
@@ -86,8 +86,8 @@ class PrinterUri:
         return "no printer"
 
 
-def _invalid_uri(text: str, why: str) -> InvalidInputError:
-    return InvalidInputError(f"invalid printer URI {text!r}: {why}; {URI_HELP}")
+def _invalid_uri(text: str, reason: str) -> InvalidInputError:
+    return InvalidInputError(f"invalid printer URI {text!r}: {reason}; {URI_HELP}")
 
 
 def parse_printer_uri(text: str) -> PrinterUri:

@@ -241,7 +241,7 @@ def wait_for_job(
 
 @dataclass(frozen=True)
 class PrinterStatus:
-    """What the status bar shows about the printer.
+    """The printer's state as the status bar shows it.
 
     Attributes:
         state: ``not_configured``, ``unknown`` (nothing printed yet),
