@@ -153,3 +153,24 @@ def test_qr_payload_overflow_is_one_clear_error():
         "QR payload of 35 characters does not fit QR version 1-M, which holds 34"
         " of this kind: use a shorter payload or a higher version"
     )
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize(
+    "char", [pytest.param("1", id="numeric"), pytest.param("A", id="alnum"),
+             pytest.param("a", id="byte")],
+)  # fmt: skip
+def test_qr_capacity_table_matches_qrcode(version, char):
+    from qrcode.exceptions import DataOverflowError
+
+    from posloyalty.domain.receipt import qr_capacity
+
+    capacity = qr_capacity(version, char)
+    fits = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M)
+    fits.add_data(char * capacity)
+    fits.make(fit=False)
+    overflows = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M)
+    overflows.add_data(char * (capacity + 1))
+
+    with pytest.raises(DataOverflowError):
+        overflows.make(fit=False)
