@@ -8,6 +8,7 @@ from posloyalty.services.errors import (
     NotFoundError,
     RejectedError,
 )
+from posloyalty.services.members import NewMember
 
 
 @pytest.mark.parametrize("typed", ["07700900123", "07700-900-123", "07700 900 123"])
@@ -69,3 +70,15 @@ def test_enrol_requires_contact_and_valid_values(till):
 def test_unknown_reference_not_found(till):
     with pytest.raises(NotFoundError):
         members.resolve_member(till, "07700 900000")
+
+
+def test_card_too_long_for_qr_rejected_at_issue(till, monkeypatch):
+    from posloyalty.domain.cards import CardKeyring
+    from posloyalty.domain.receipt import QrPayloadError
+
+    too_long = CardKeyring({"42": b"k" * 32}, "42")
+    monkeypatch.setattr(till, "keyring", too_long)
+    monkeypatch.setattr(too_long.__class__, "issue", lambda self: "1" * 40)
+    with pytest.raises(QrPayloadError):
+        members.enrol_member(till, NewMember("Ann", "07700 900123"))
+    assert till.db.execute_sql("SELECT COUNT(*) FROM member").fetchone()[0] == 0

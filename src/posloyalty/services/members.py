@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from posloyalty.domain.cards import CARD_NUMBER_LENGTH, mask_card_number
 from posloyalty.domain.errors import CardNotReadableError, InvalidPhoneError
 from posloyalty.domain.phones import looks_like_phone, normalize_phone
+from posloyalty.domain.receipt import CARD_QR_VERSION, check_qr_payload
 from posloyalty.domain.scanner import ScanKind, normalize_input
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import (
@@ -162,6 +163,8 @@ def insert_member(ctx: TillContext, new: NewMember) -> MemberView:
         "SELECT 1 FROM card WHERE number = ?", (number,)
     ).fetchone():
         number = ctx.keyring.issue()
+    # A card that cannot be printed as a QR code is rejected before it exists.
+    check_qr_payload(number, CARD_QR_VERSION)
     models.Card.insert(number=number, member=member_id, issued_at=now).execute()
     queue_for_sync(ctx, "member", member_id)
     return MemberView(
