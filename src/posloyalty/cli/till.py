@@ -85,7 +85,11 @@ def cmd_till(args: argparse.Namespace, ctx: TillContext) -> int:
 
 def _add_demo_if_empty(ctx: TillContext) -> None:
     from posloyalty.services import demo
+    from posloyalty.ui.backends import configure_file_printer
 
+    uri = configure_file_printer(ctx)
+    if uri is not None:
+        print(f"receipts are written as files to {uri}", file=sys.stderr)
     if demo.has_members(ctx):
         logger.info("demo not added: the till already has members")
         return

@@ -271,12 +271,22 @@ class TillActions(QObject):
             self.close_form(refocus=False)
             self.window.attach(member)
             card = mask_card_number(member.card_number) if member.card_number else ""
-            # TODO(ui): print the member card once ``printing`` offers card jobs.
-            self.window.show_message(
-                self.tr(
-                    "Enrolled {name} with card {card}: type the amount and press Enter."
-                ).format(name=member.name, card=card),
-                "success",
+            text = self.tr(
+                "Enrolled {name} with card {card}: type the amount and press Enter."
+            ).format(name=member.name, card=card)
+            self.window.show_message(text, "success")
+            self.window.runner.submit(
+                "print card",
+                lambda: self.window.backends.print_card(self.ctx, member.id),
+                on_failure=lambda error: self.window.show_message(
+                    text
+                    + " "
+                    + self.tr("The card did not print: {error}").format(
+                        error=self.window.service_text(error)
+                    ),
+                    "warning",
+                ),
+                lane=DEVICE_LANE,
             )
 
         self._submit(

@@ -71,8 +71,9 @@ def chosen_platform(environ: Mapping[str, str]) -> str:
     return "xcb"
 
 
-def missing_xcb_packages(can_load: Callable[[str], bool] = _can_load) -> list[str]:
+def missing_xcb_packages(can_load: Callable[[str], bool] | None = None) -> list[str]:
     """List the Debian packages whose libraries the xcb plugin needs and cannot load."""
+    can_load = can_load or _can_load
     missing = [
         package for soname, package in XCB_LIBRARIES.items() if not can_load(soname)
     ]
@@ -81,7 +82,7 @@ def missing_xcb_packages(can_load: Callable[[str], bool] = _can_load) -> list[st
 
 def check_display(
     environ: Mapping[str, str] | None = None,
-    can_load: Callable[[str], bool] = _can_load,
+    can_load: Callable[[str], bool] | None = None,
 ) -> None:
     """Check that Qt can open a window, before ``QApplication`` is created.
 

@@ -4,7 +4,8 @@ Widgets hand a function to ``TaskRunner.submit`` together with what to do on
 success and on failure. The function runs on the worker thread of its lane,
 and the callbacks run on the GUI thread. Each lane has one thread: on the
 ``ledger`` lane writes reach the database in the order the cashier made them,
-and the ``device`` lane keeps a slow printer or network from delaying a sale.
+while the ``device`` (printer) and ``network`` (head office) lanes keep a slow
+printer or server from delaying a sale or each other.
 Tests may build the runner with ``inline=True`` to run every function at once
 on the calling thread.
 """
@@ -23,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 LEDGER_LANE = "ledger"
 DEVICE_LANE = "device"
-LANES = (LEDGER_LANE, DEVICE_LANE)
+NETWORK_LANE = "network"
+LANES = (LEDGER_LANE, DEVICE_LANE, NETWORK_LANE)
 
 SuccessCallback = Callable[[Any], None]
 FailureCallback = Callable[[BaseException], None]
@@ -78,8 +80,8 @@ class TaskRunner(QObject):
         """Run ``function`` off the GUI thread, then one callback on the GUI thread.
 
         ``on_failure`` receives the exception; without it the failure is logged.
-        ``lane`` is ``LEDGER_LANE`` for database work and ``DEVICE_LANE`` for
-        work that may wait on a printer or the network.
+        ``lane`` is ``LEDGER_LANE`` for database work, ``DEVICE_LANE`` for work
+        that may wait on the printer and ``NETWORK_LANE`` for the head office.
         """
         if lane not in LANES:
             raise ValueError(f"unknown task lane {lane!r}: use one of {LANES}")
@@ -132,7 +134,8 @@ class TaskRunner(QObject):
         """Run ``cleanup`` on every worker thread, then wait for the workers to stop.
 
         ``cleanup`` closes what a worker opened for itself, such as its own
-        database connection. Callbacks of tasks still running are dropped.
+        database connection. Callbacks of tasks that finish meanwhile run only
+        if the GUI thread's event loop runs again.
         """
         futures: list[Future] = []
         for executor in self._executors.values():

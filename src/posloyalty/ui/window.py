@@ -37,11 +37,12 @@ from posloyalty.services.errors import ServiceError
 from posloyalty.services.members import LookupResult
 from posloyalty.services.views import MemberView, SaleResult
 from posloyalty.ui.actions import TillActions
-from posloyalty.ui.backends import PrinterState, TillBackends
+from posloyalty.ui.backends import TillBackends
 from posloyalty.ui.format import format_money, format_points
 from posloyalty.ui.forms import EnrolForm, RedeemForm, ReturnForm
 from posloyalty.ui.member_panel import HistoryTable, MemberPanel
 from posloyalty.ui.scan_detector import looks_like_scan
+from posloyalty.ui.status import TillStatus
 from posloyalty.ui.tasks import DEVICE_LANE, TaskRunner
 from posloyalty.ui.widgets import MessageArea, WedgeLineEdit
 
@@ -52,7 +53,6 @@ MIN_HEIGHT = 700
 HISTORY_ROWS = 20
 NAME_SEARCH_DELAY_MS = 250
 NAME_SEARCH_MIN_LENGTH = 2
-STATUS_REFRESH_MS = 5000
 
 _STYLE = """
 QWidget { font-size: 16pt; }
@@ -65,6 +65,7 @@ QLineEdit { padding: 6px; }
 QPushButton { font-size: 13pt; padding: 6px 8px; }
 QLineEdit#scanInput, QLineEdit#amountInput { font-size: 22pt; }
 QStatusBar QLabel { font-size: 13pt; padding: 0 12px; }
+QStatusBar QLabel[problem="true"] { color: #7f1d1d; font-weight: bold; }
 """
 
 
@@ -98,7 +99,6 @@ class TillWindow(QMainWindow):
         self.visit_points = 0
         self.last_sale_id: str | None = None
         self._sale_in_flight = False
-        self._status_in_flight = False
 
         self.setWindowTitle(self.tr("Loyalty till"))
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
@@ -112,9 +112,6 @@ class TillWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(NAME_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._search_names)
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(STATUS_REFRESH_MS)
-        self._status_timer.timeout.connect(self.refresh_status)
         self.clear_member()
 
     # Layout -----------------------------------------------------------------
@@ -186,17 +183,7 @@ class TillWindow(QMainWindow):
         layout.addWidget(self.forms)
         self.setCentralWidget(central)
 
-        settings = self.ctx.settings
-        self.place_label = QLabel(
-            self.tr("{store} · {till}").format(store=settings.store, till=settings.till)
-        )
-        self.printer_label = QLabel()
-        self.sync_label = QLabel()
-        status = self.statusBar()
-        status.addWidget(self.place_label)
-        status.addPermanentWidget(self.printer_label)
-        status.addPermanentWidget(self.sync_label)
-        self._show_status(None, None)
+        self.status = TillStatus(self)
 
     def _button(self, text: str) -> QPushButton:
         button = QPushButton(text)
@@ -338,8 +325,11 @@ class TillWindow(QMainWindow):
 
     def submit_scan(self, raw: str) -> None:
         """Look up what was scanned or typed and attach, list or explain the result."""
+        if not raw.strip():
+            return
         result: LookupResult = members.lookup_input(self.ctx, raw)
         if result.kind == "empty":
+            # Only control characters or an AIM prefix arrived: nothing to look up.
             return
         self.lookup_done.emit(result)
         found = result.members
@@ -581,76 +571,19 @@ class TillWindow(QMainWindow):
         self.amount_input.setFocus()
         self.amount_input.selectAll()
 
-    # Status bar ---------------------------------------------------------------------
-
     def start(self) -> None:
-        """Start the status refresh and the backends, once the window is shown."""
+        """Finish what the first paint does not need, once the window is shown."""
         settings = self.ctx.settings
         self.amount_input.setPlaceholderText(
             self.tr("such as {example}").format(
                 example=f"12{settings.decimal_separator}34"
             )
         )
-        self.runner.submit(
-            "start backends",
-            lambda: self.backends.start(self.ctx),
-            on_failure=lambda error: self.show_message(
-                self.tr("The printer or sync could not start: {error}").format(
-                    error=self.service_text(error)
-                ),
-                "warning",
-            ),
-            lane=DEVICE_LANE,
-        )
-        self.refresh_status()
-        self._status_timer.start()
-
-    def refresh_status(self) -> None:
-        """Ask the backends for the printer's state and the sync backlog."""
-        if self._status_in_flight:
-            return
-        self._status_in_flight = True
-
-        def read() -> tuple[PrinterState | None, int | None]:
-            return (
-                self.backends.printer_state(self.ctx),
-                self.backends.pending_sync_count(self.ctx),
-            )
-
-        def done(states: tuple[PrinterState | None, int | None]) -> None:
-            self._status_in_flight = False
-            self._show_status(*states)
-
-        def failed(error: BaseException) -> None:
-            self._status_in_flight = False
-            logger.warning("status refresh failed: %s", error)
-            self.printer_label.setText(self.tr("Printer: unknown"))
-
-        self.runner.submit(
-            "refresh status", read, on_success=done, on_failure=failed, lane=DEVICE_LANE
-        )
-
-    def _show_status(self, printer: PrinterState | None, pending: int | None) -> None:
-        if printer is None:
-            self.printer_label.setText(self.tr("Printer: not configured"))
-        else:
-            self.printer_label.setText(
-                self.tr("Printer: {state}").format(state=printer.text)
-            )
-        if pending is None:
-            self.sync_label.setText(self.tr("Sync: not configured"))
-        else:
-            self.sync_label.setText(
-                self.tr("Waiting to sync: {count}").format(count=pending)
-            )
+        self.status.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
-        self._status_timer.stop()
         self._search_timer.stop()
-        try:
-            self.backends.stop()
-        except Exception:
-            logger.exception("stopping the backends failed")
+        self.status.stop()
         # Each worker thread opened its own SQLite connection; close it there.
         self.runner.shutdown(cleanup=self.ctx.db.close)
         super().closeEvent(event)
