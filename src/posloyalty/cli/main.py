@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "posloyalty.cli.printing",
     "posloyalty.cli.till",
     "posloyalty.cli.sync",
+    "posloyalty.cli.rules",
 ]
 
 

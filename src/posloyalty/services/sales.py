@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -11,11 +10,20 @@ from datetime import datetime
 
 from peewee import DatabaseError
 
-from posloyalty.domain.points import EarningRule, SaleLine
-from posloyalty.services.config import rule_from_values
+from posloyalty.domain.errors import DomainError
+from posloyalty.domain.points import SaleLine
+from posloyalty.domain.rewards import check_redemption
 from posloyalty.services.context import TillContext
+from posloyalty.services.earning import (
+    SaleEarningPlan,
+    pay_sale_bonuses,
+    plan_earning,
+    points_taken_back,
+)
 from posloyalty.services.errors import InvalidInputError, NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry, queue_for_sync
+from posloyalty.services.loyalty import pending_points
+from posloyalty.services.programme import current_rules
 from posloyalty.services.views import SaleResult, SaleView
 from posloyalty.storage import models
 
@@ -46,6 +54,8 @@ class SaleRequest:
         external_ref: the invoice number in ``source``; a new UUID when omitted.
         occurred_at: when the sale happened; now when omitted.
         print_receipt: queue a receipt in the same transaction.
+        reward_code: a reward from the catalogue taken on this sale.
+        earns: ``False`` for a sale marked to earn nothing.
     """
 
     member_id: str
@@ -57,6 +67,8 @@ class SaleRequest:
     occurred_at: datetime | None = None
     staff: str | None = None
     print_receipt: bool = False
+    reward_code: str | None = None
+    earns: bool = True
 
 
 def _balance(ctx: TillContext, member_id: str) -> int:
@@ -121,14 +133,19 @@ def _try_queue_receipt(
 def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
     """Record a sale, the points it earns and any points spent on it; one transaction.
 
-    Points are earned on what the member pays in money: the basket's eligible
-    total less the value of the points spent, rounded toward zero.
+    The programme of the current rule version decides the points: excluded and
+    multiplied stock codes and categories, the tier, bonus periods and the
+    birthday bonus, rounded once toward zero. By default points are earned on
+    what the member pays in money: the eligible total less the value of the
+    points and reward spent. Challenge and referral bonuses are paid in the
+    same transaction.
 
     Raises:
         InvalidInputError: the amount is not positive or the points are negative.
-        RejectedError: the member has fewer points than ``redeem_points``, or
-            they are worth more than the basket.
-        NotFoundError: the member does not exist.
+        RejectedError: the member has fewer spendable points than the sale
+            spends, the points are worth more than the basket or than the
+            policy's share of it, or the reward's tier or dates do not allow it.
+        NotFoundError: the member or the reward does not exist.
     """
     if request.amount_minor <= 0:
         raise InvalidInputError(
@@ -136,52 +153,19 @@ def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
         )
     if request.redeem_points < 0:
         raise InvalidInputError("invalid points to redeem: use 0 or more")
-    settings = ctx.settings
-    rule, currency = settings.earning_rule, settings.currency
-    eligible = (
-        rule.eligible_total(request.lines) if request.lines else request.amount_minor
-    )
-    discount = rule.value_of_points(request.redeem_points, currency)
-    if discount > request.amount_minor:
-        raise RejectedError(
-            f"{request.redeem_points} points are worth"
-            f" {currency.format_plain(discount)} {currency.code}, more than the sale"
-            f" of {currency.format_plain(request.amount_minor)}: redeem at most"
-            f" {rule.max_points_for_value(request.amount_minor, currency)} points"
-        )
-    eligible = max(eligible - discount, 0)
-    earned = rule.points_for(eligible, currency)
+    rules = current_rules(ctx)
 
     sale_id = str(uuid.uuid4())
     with ctx.db.atomic():
         now = ctx.now()
         balance = _balance(ctx, request.member_id)
-        if request.redeem_points > balance:
-            raise RejectedError(
-                f"not enough points: the member has {balance}, the sale asks for"
-                f" {request.redeem_points}"
-            )
-        _insert_sale(ctx, sale_id, request, eligible, None, now)
-        if request.redeem_points:
-            append_entry(
-                ctx,
-                request.member_id,
-                "redeem",
-                -request.redeem_points,
-                sale_id=sale_id,
-                staff=request.staff,
-                rule_version=settings.rule_version,
-            )
-        if earned:
-            append_entry(
-                ctx,
-                request.member_id,
-                "earn",
-                earned,
-                sale_id=sale_id,
-                staff=request.staff,
-                rule_version=settings.rule_version,
-            )
+        try:
+            plan = plan_earning(ctx, rules, request, now)
+        except DomainError as error:
+            raise RejectedError(str(error)) from error
+        _insert_sale(ctx, sale_id, request, plan.earning.eligible_minor, None, now)
+        _write_sale_entries(ctx, sale_id, request, plan, rules.version)
+        bonus_points = pay_sale_bonuses(ctx, sale_id, request, plan, rules)
         append_audit(
             ctx,
             "sale",
@@ -192,31 +176,54 @@ def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
         job_id = None
         if request.print_receipt:
             job_id = _try_queue_receipt(ctx, sale_id, request.member_id, now)
-        new_balance = balance + earned - request.redeem_points
+        earned = plan.earning.total_points + bonus_points
+        spent = request.redeem_points + plan.reward_points
+        new_balance = balance + earned - spent
     logger.info(
-        "recorded sale %s: %d points earned, %d redeemed",
-        sale_id,
-        earned,
-        request.redeem_points,
+        "recorded sale %s: %d points earned, %d redeemed", sale_id, earned, spent
     )
     return SaleResult(
         sale_id,
         request.member_id,
         request.amount_minor,
-        discount,
+        plan.points_discount_minor + plan.reward_discount_minor,
         earned,
-        request.redeem_points,
+        spent,
         new_balance,
         job_id,
     )
 
 
-def _rule_of_version(ctx: TillContext, version: int | None) -> EarningRule:
-    """Load the earning rule a past entry was computed with."""
-    row = models.RuleVersion.get_or_none(models.RuleVersion.version == version)
-    if row is None:
-        return ctx.settings.earning_rule
-    return rule_from_values(json.loads(row.rule))
+def _write_sale_entries(
+    ctx: TillContext,
+    sale_id: str,
+    request: SaleRequest,
+    plan: SaleEarningPlan,
+    version: int,
+) -> None:
+    entry = {"sale_id": sale_id, "staff": request.staff, "rule_version": version}
+    if request.redeem_points:
+        append_entry(ctx, request.member_id, "redeem", -request.redeem_points, **entry)
+    if plan.reward is not None:
+        append_entry(
+            ctx,
+            request.member_id,
+            "redeem",
+            -plan.reward_points,
+            reason=f"reward {plan.reward.code}",
+            **entry,
+        )
+    if plan.earning.points:
+        append_entry(ctx, request.member_id, "earn", plan.earning.points, **entry)
+    for label, points in plan.earning.bonuses:
+        append_entry(
+            ctx,
+            request.member_id,
+            "bonus",
+            points,
+            reason=plan.bonus_reasons.get(label, label),
+            **entry,
+        )
 
 
 def _sale_entries(ctx: TillContext, sale_id: str) -> list[tuple]:
@@ -224,7 +231,8 @@ def _sale_entries(ctx: TillContext, sale_id: str) -> list[tuple]:
         "SELECT e.id, e.kind, e.points, e.rule_version,"
         " (SELECT COALESCE(SUM(r.points), 0) FROM ledger_entry r"
         "  WHERE r.reverses_id = e.id)"
-        " FROM ledger_entry e WHERE e.sale_id = ? AND e.kind IN ('earn', 'redeem')",
+        " FROM ledger_entry e WHERE e.sale_id = ?"
+        " AND e.kind IN ('earn', 'redeem', 'bonus') ORDER BY e.rowid",
         (sale_id,),
     ).fetchall()
 
@@ -239,7 +247,7 @@ def get_sale(ctx: TillContext, sale_id: str) -> SaleView:
     returned = -sum(r.amount_minor for r in sale.returns)
     earned = redeemed = 0
     for _entry_id, kind, points, _version, _reversed in _sale_entries(ctx, sale.id):
-        if kind == "earn":
+        if kind in ("earn", "bonus"):
             earned += points
         else:
             redeemed += -points
@@ -314,13 +322,14 @@ def return_sale(
             ctx, sale.id
         ):
             if kind == "earn":
-                rule = _rule_of_version(ctx, version)
-                back = rule.points_to_take_back(
+                back = points_taken_back(
+                    ctx,
+                    sale.id,
+                    version,
                     sale_eligible,
                     points,
                     eligible_returned,
                     eligible_returning,
-                    currency,
                 )
                 back = min(back, points + reversed_points)
                 if is_complete:
@@ -337,6 +346,19 @@ def return_sale(
                         reverses=entry_id,
                     )
                     taken += back
+            elif kind == "bonus" and is_complete and points + reversed_points > 0:
+                back = points + reversed_points
+                append_entry(
+                    ctx,
+                    sale.member_id,
+                    "reverse",
+                    -back,
+                    sale_id=return_id,
+                    staff=staff,
+                    reason=reason,
+                    reverses=entry_id,
+                )
+                taken += back
             elif kind == "redeem" and is_complete and points + reversed_points < 0:
                 give = -(points + reversed_points)
                 append_entry(
@@ -391,7 +413,8 @@ def return_unlinked(
 
     ``amount_minor`` is the money given back, as a positive number.
     """
-    rule, currency = ctx.settings.earning_rule, ctx.settings.currency
+    rules, currency = current_rules(ctx), ctx.settings.currency
+    rule = rules.rule
     eligible = rule.eligible_total(lines) if lines else amount_minor
     points = rule.points_for(eligible, currency)
     return_id = str(uuid.uuid4())
@@ -415,7 +438,7 @@ def return_unlinked(
                 -points,
                 sale_id=return_id,
                 staff=staff,
-                rule_version=ctx.settings.rule_version,
+                rule_version=rules.version,
             )
         append_audit(ctx, "return", staff=staff, member_id=member_id, sale_id=return_id)
         balance = _balance(ctx, member_id)
@@ -431,6 +454,10 @@ def redeem_points(
 ) -> SaleResult:
     """Spend points outside a sale, such as on a reward; never below zero.
 
+    The programme's redemption policy applies: a minimum balance before any
+    redemption, and points still pending until a sale's return window ends
+    cannot be spent.
+
     The balance check and the debit run in one ``BEGIN IMMEDIATE`` transaction,
     so two tills or threads cannot both spend the same points.
 
@@ -440,13 +467,24 @@ def redeem_points(
     """
     if points <= 0:
         raise InvalidInputError(f"invalid points {points}: redeem 1 or more")
+    rules = current_rules(ctx)
+    programme = rules.programme
     with ctx.db.atomic():
         balance = _balance(ctx, member_id)
-        if points > balance:
-            raise RejectedError(
-                f"not enough points: the member has {balance}, asked to redeem {points}"
-            )
-        append_entry(ctx, member_id, "redeem", -points, staff=staff, reason=reason)
+        pending = pending_points(ctx, member_id, programme, ctx.now())
+        try:
+            check_redemption(programme.redemption, balance - pending, points, pending)
+        except DomainError as error:
+            raise RejectedError(str(error)) from error
+        append_entry(
+            ctx,
+            member_id,
+            "redeem",
+            -points,
+            staff=staff,
+            reason=reason,
+            rule_version=rules.version,
+        )
         append_audit(
             ctx,
             "redeem",

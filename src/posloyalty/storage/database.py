@@ -47,12 +47,19 @@ def _migration_4(db: SqliteDatabase) -> None:
     create_sync_tables(db)
 
 
+def _migration_5(db: SqliteDatabase) -> None:
+    from posloyalty.storage.programme import create_programme_tables
+
+    create_programme_tables(db)
+
+
 # Each migration runs once, in order, inside its own transaction. Append new
 # ones at the end and never edit one that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (1, _migration_1),
     (3, _migration_3),
     (4, _migration_4),
+    (5, _migration_5),
 ]
 
 
