@@ -99,10 +99,6 @@ def _migration_1(db: Database) -> None:
         from_till=None,
         created_at=datetime.now(UTC),
     )
-    # Pulls filter by sequence and skip the asking till's own rows.
-    db.execute_sql(
-        "CREATE INDEX ledger_entry_origin_seq ON ledger_entry (origin_till, seq)"
-    )
 
 
 # Each migration runs once, in order, inside its own transaction. Append new

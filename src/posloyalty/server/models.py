@@ -141,10 +141,14 @@ class Sale(ServerModel):
 
 
 class LedgerEntry(ServerModel):
-    """A ledger entry exactly as the till wrote it, numbered on arrival."""
+    """A ledger entry exactly as the till wrote it, numbered on arrival.
+
+    Only the id and the number are indexed, because every index slows the bulk
+    insert of a push.
+    """
 
     id = CharField(primary_key=True)
-    member_id = CharField(index=True)
+    member_id = CharField()
     kind = CharField()
     points = BigIntegerField()
     sale_id = CharField(null=True)

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 30
-DEFAULT_BATCH_SIZE = 5_000
+DEFAULT_BATCH_SIZE = 10_000
 
 
 def _check_url(value: str) -> str:
