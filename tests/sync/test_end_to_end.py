@@ -233,3 +233,71 @@ def test_revoked_till_gets_a_clear_message(tmp_path, office):
     leeds.ok("sync")
     server.command("revoke-till", "--store", "Leeds", "--till", "Front")
     leeds.sync_fails("till token rejected: the till was revoked")
+
+
+JOURNAL = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / ("online_retail_2010-12.csv")
+)
+EXCLUDED = "POST,DOT,M,AMAZONFEE,C2,D,BANK CHARGES,S,CRUK,PADS"
+IMPORT_ARGS = (
+    "--map",
+    "invoice=InvoiceNo,sku=StockCode,quantity=Quantity,unit_price=UnitPrice,"
+    "member=CustomerID,time=InvoiceDate",
+    "--time-format",
+    "%m/%d/%y %H:%M",
+    "--enroll-unknown",
+)
+
+
+def split_journal(folder: Path, parts: int) -> list[Path]:
+    """Cut the journal into ``parts`` files at invoice boundaries."""
+    with JOURNAL.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    cuts = [len(body) * n // parts for n in range(1, parts)]
+    for index, cut in enumerate(cuts):
+        while cut < len(body) and body[cut][0] == body[cut - 1][0]:
+            cut += 1
+        cuts[index] = cut
+    bounds = [0, *cuts, len(body)]
+    paths = []
+    for index in range(parts):
+        path = folder / f"part-{index}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(body[bounds[index] : bounds[index + 1]])
+        paths.append(path)
+    return paths
+
+
+def balances_by_customer(till: Till) -> dict[str, int]:
+    rows = csv.DictReader(io.StringIO(till.ok("export", "balances")))
+    return {row["external_id"]: int(row["balance"]) for row in rows}
+
+
+def test_three_tills_match_one_till_on_the_journal(tmp_path, office):
+    server, _proxy = office
+    single = Till(tmp_path / "single")
+    single.ok("init", "--region", "GB", "--currency", "GBP")
+    single.ok("rules", "set", "--earn-rate", "1", "--exclude-sku", EXCLUDED)
+    single.ok("import", "sales", str(JOURNAL), *IMPORT_ARGS)
+    expected = balances_by_customer(single)
+    assert len(expected) == 713
+
+    server.command("rules", "set", "--earn-rate", "1", "--exclude-sku", EXCLUDED)
+    parts = split_journal(tmp_path, 3)
+    tills = [new_till(tmp_path, office, "Shop", f"Till {n}") for n in range(3)]
+    for till, part in zip(tills, parts, strict=True):
+        till.ok("sync")  # takes the head office's rules and the members so far
+        till.ok("import", "sales", str(part), *IMPORT_ARGS)
+        till.ok("sync")
+
+    assert_consistent(server, tills)
+    for till in tills:
+        assert balances_by_customer(till) == expected
+    exported = csv.DictReader(io.StringIO(server.command("export", "balances")))
+    assert {row["external_id"]: int(row["balance"]) for row in exported} == expected

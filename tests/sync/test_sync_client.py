@@ -394,3 +394,58 @@ def test_offline_cap_limits_redemptions(tmp_path, clock):
     with pytest.raises(RejectedError, match="may redeem at most 30 more points"):
         sync_status.check_offline_redemption(ctx, member.id, 31)
     ctx.close()
+
+
+def test_token_is_never_printed_or_logged(tmp_path, cli, data_dir, head_office):
+    token = head_office.add_till("Leeds", "Front")
+    result = cli("config", "set", "server", head_office.url, "--token", token)
+    assert result.exit_code == 0
+    assert "server_token=(set)" in result.stdout
+    shown = cli("config", "show")
+    assert "server_token=(set)" in shown.stdout
+    assert cli("sync").exit_code == 0
+    everything = shown.stdout + shown.stderr + result.stdout + result.stderr
+    everything += (data_dir / "posloyalty.log").read_text()
+    assert token not in everything
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        pytest.param(("server", "ftp://x"), "invalid server URL", id="bad-url"),
+        pytest.param(("server", "http://x"), "missing --token", id="no-token"),
+        pytest.param(("region", "GB", "--token", "t"), "--token goes only", id="token"),
+        pytest.param(("sync_batch_size", "0"), "invalid sync batch size", id="batch"),
+    ],
+)
+def test_config_set_server_rejects_bad_input(cli, args, message):
+    result = cli("config", "set", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_config_set_key_value_still_works(cli):
+    assert cli("config", "set", "region", "FR").exit_code == 0
+    assert "region=FR" in cli("config", "show").stdout
+
+
+def test_sync_without_server_says_how_to_set_it(cli):
+    result = cli("sync")
+    assert result.exit_code == 2
+    assert "config set server URL --token TOKEN" in result.stderr
+
+
+def test_till_starts_without_server_packages(tmp_path):
+    script = (
+        "import sys\n"
+        "for name in ('fastapi', 'uvicorn', 'psycopg2', 'starlette'):\n"
+        "    sys.modules[name] = None\n"
+        "from posloyalty.cli.main import main\n"
+        "import posloyalty.sync.client\n"
+        f"sys.exit(main(['--data-dir', {str(tmp_path / 'till')!r}, 'sync', '--status']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "configured=no" in result.stdout

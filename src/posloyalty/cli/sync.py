@@ -11,6 +11,7 @@ import logging
 
 from posloyalty.cli.common import CommandError, add_data_dir_option
 from posloyalty.services import sync_status
+from posloyalty.services.config import VALIDATORS
 from posloyalty.services.context import TillContext
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def register(subparsers) -> None:
 
 
 def set_server(ctx: TillContext, url: str, token: str | None) -> int:
+    """Store the head office URL and, when given, the till's token."""
+    VALIDATORS["server_url"](url)  # a wrong URL is reported before a missing token
     changes = {"server_url": url}
     if token is not None:
         changes["server_token"] = token
