@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from posloyalty.domain.challenges import Visit, challenge_progress, leaderboard_name
 from posloyalty.domain.expiry import Lot, Movement, expiring_between, open_lots
+from posloyalty.domain.loyalty_block import ChallengeLine, LoyaltyBlock
 from posloyalty.domain.periods import period_bounds, period_key
 from posloyalty.domain.programme import Challenge, Programme, Reward
 from posloyalty.domain.rewards import reward_choice
@@ -341,3 +342,44 @@ def leaderboard(
             )
     rows.sort(key=lambda row: (-row.progress, row.display_name))
     return challenge, period_key(today, challenge.period), rows[:limit]
+
+
+def receipt_loyalty_block(ctx: TillContext, member_id: str) -> LoyaltyBlock:
+    """Build the receipt's loyalty block from the member's standing now.
+
+    Raises:
+        NotFoundError: no such member.
+    """
+    # TODO(rules): the block shows the standing when the receipt is built, so
+    # a reprint days later shows the tier and challenges of the reprint day.
+    status = loyalty_status(ctx, member_id)
+    programme = current_rules(ctx).programme
+    currency = ctx.settings.currency
+    goals = {c.code: c.goal for c in programme.challenges}
+
+    def amount(value: int, is_money: bool) -> str:
+        return currency.format_plain(value) if is_money else str(value)
+
+    tier = status.tier
+    is_spend = programme.tiers.basis == "spend"
+    to_next = amount(tier.to_next, is_spend) + ("" if is_spend else " points")
+    challenges = tuple(
+        ChallengeLine(
+            c.name,
+            f"{amount(c.progress, goals[c.code] == 'spend')}"
+            f"/{amount(c.target, goals[c.code] == 'spend')}",
+            c.completed,
+        )
+        for c in status.challenges
+    )
+    return LoyaltyBlock(
+        tier_name=tier.tier.name if tier.tier else None,
+        next_tier_name=tier.next_tier.name if tier.next_tier else None,
+        to_next_tier=to_next,
+        pending=status.pending,
+        expiring=status.expiring,
+        rewards_ready=tuple(reward.name for reward in status.affordable),
+        next_reward_name=status.next_reward.name if status.next_reward else None,
+        to_next_reward=status.points_to_next_reward,
+        challenges=challenges,
+    )
