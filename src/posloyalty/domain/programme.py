@@ -1,6 +1,6 @@
 """The loyalty programme as data, and the pure rules that evaluate it.
 
-A programme document holds everything a manager configures beyond the base
+A programme document contains everything a manager configures beyond the base
 earning rule (``EarningRule``): stock codes and categories excluded or
 multiplied, bonus periods, tiers, a birthday bonus, rewards, engagement values,
 challenges, expiry and redemption policies. It travels as JSON, and each saved
@@ -95,7 +95,7 @@ class TierLevel:
 
 @dataclass(frozen=True)
 class TierPolicy:
-    """How tiers are earned: the basis, the rolling period and the grace period.
+    """The tier rules: the basis, the rolling period and the grace period.
 
     Attributes:
         basis: ``points`` (points earned) or ``spend`` (minor units spent).
@@ -301,7 +301,7 @@ class Programme:
 
 @dataclass(frozen=True)
 class LineEarning:
-    """How one line counted: its basis amount and its multiplier, or why not."""
+    """One line's contribution: its basis amount and multiplier, or its exclusion."""
 
     sku: str
     category: str
@@ -313,7 +313,7 @@ class LineEarning:
 
 @dataclass(frozen=True)
 class EarningContext:
-    """What else than the basket decides the points of a sale.
+    """The facts besides the basket that decide the points of a sale.
 
     Attributes:
         local_time: when the sale happened, on the shop's wall clock.

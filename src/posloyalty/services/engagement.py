@@ -75,6 +75,8 @@ def set_member_extras(
         if leaderboard_opt_in is not None:
             profile.leaderboard_opt_in = leaderboard_opt_in
         if household_id is not None:
+            # TODO(rules): the household id is stored, but balances, earning and
+            # redemption are still per member; a shared wallet is not built yet.
             profile.household_id = household_id.strip() or None
         profile.updated_at = ctx.now()
         profile.save()
