@@ -48,7 +48,7 @@ def printable(text: str) -> str:
 
 
 def scan(qtbot, widget: QWidget, payload: str, terminator: str = "\r") -> None:
-    """Type ``payload`` like a scanner, wait until the field holds it, then end it."""
+    """Type ``payload`` like a scanner, wait until the field contains it, then end it."""
     press(qtbot, widget, payload)
     expected = printable(payload)
     qtbot.waitUntil(lambda: widget.text().endswith(expected), timeout=2000)

@@ -25,7 +25,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parents[3] / "resources" / "translat
 
 @dataclass(frozen=True)
 class StartOptions:
-    """What ``till`` does besides opening the window.
+    """Options of ``till`` beyond opening the window.
 
     Attributes:
         screenshot: save a grab of the window to this PNG file and exit.
@@ -56,8 +56,8 @@ def _install_translators(app: QApplication, locale_name: str) -> None:
 
 
 def _show_errors_in_window(window: TillWindow) -> None:
-    # An exception escaping a Qt callback would print a traceback; log it and
-    # tell the cashier in the window instead.
+    # An exception escaping a Qt callback would print a traceback, so log it
+    # and tell the cashier in the window instead.
     def hook(
         kind: type[BaseException],
         error: BaseException,
@@ -120,7 +120,9 @@ def run_till(ctx: TillContext, options: StartOptions | None = None) -> int:
     window = TillWindow(ctx)
     _show_errors_in_window(window)
     window.show()
-    window.start()
+    # What the first paint does not need (babel, the print worker) starts once
+    # the event loop runs.
+    QTimer.singleShot(0, window.start)
     if options.lookup:
         window.run_guarded(lambda: window.submit_scan(options.lookup or ""))
     if options.sale:

@@ -1,7 +1,7 @@
 """Checks made before Qt starts, so a missing display or library gets a clear message.
 
 Without them, Qt stops with "could not load the Qt platform plugin xcb" and a
-list of plugins, which tells a shop owner nothing. This module imports no Qt.
+list of plugins, which a shop owner cannot act on. This module imports no Qt.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ XCB_LIBRARIES: dict[str, str] = {
 
 
 class DisplayUnavailableError(Exception):
-    """The till window cannot open here; the message says what to install or set."""
+    """The till window cannot open here; the message names what to install or set."""
 
 
 def _can_load(soname: str) -> bool:

@@ -20,7 +20,7 @@ STATUS_REFRESH_MS = 5000
 
 
 class TillStatus(QObject):
-    """Keeps the status bar current from worker threads, never blocking the window.
+    """Keeps the status bar current, reading the backends on worker threads.
 
     Signals:
         printer_changed(): the print worker reported a new state (any thread).
@@ -161,6 +161,9 @@ class TillStatus(QObject):
 
     @staticmethod
     def _mark(label: QLabel, is_problem: bool) -> None:
+        if bool(label.property("problem")) == is_problem:
+            return
         label.setProperty("problem", is_problem)
+        # The style sheet reads the property only when the label is polished.
         label.style().unpolish(label)
         label.style().polish(label)

@@ -1,6 +1,6 @@
 """The cashier's window: find the member, record the sale, see the balance.
 
-Lookups run on the GUI thread because they are single indexed reads; every
+Lookups run on the GUI thread because they are single indexed reads. Every
 write (sale, return, redemption, enrolment) and everything that may wait on a
 printer or the network goes through ``TaskRunner``.
 """
@@ -187,7 +187,7 @@ class TillWindow(QMainWindow):
 
     def _button(self, text: str) -> QPushButton:
         button = QPushButton(text)
-        # The keyboard stays in the inputs; buttons answer to their keys.
+        # The focus stays in the inputs, and each button's key works from any input.
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return button
 
@@ -332,6 +332,7 @@ class TillWindow(QMainWindow):
             # Only control characters or an AIM prefix arrived: nothing to look up.
             return
         self.lookup_done.emit(result)
+
         found = result.members
         if not found:
             self.choice_list.hide()
@@ -345,6 +346,7 @@ class TillWindow(QMainWindow):
         if len(found) == 1:
             self.attach(found[0])
             return
+
         self._show_choices(found)
         if result.kind == "phone":
             text = self.tr(
