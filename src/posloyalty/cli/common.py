@@ -38,6 +38,24 @@ def add_data_dir_option(parser: argparse.ArgumentParser, *, top_level: bool) -> 
     )
 
 
+def command_group(subparsers, name: str, help_text: str):
+    """Return the subcommands of command ``name``, creating the command on first use.
+
+    Several modules add subcommands to one command (``member``, ``card``,
+    ``rules``); argparse rejects a second parser of the same name, so the groups
+    are kept on the top-level subparsers object.
+    """
+    groups = getattr(subparsers, "command_groups", None)
+    if groups is None:
+        groups = subparsers.command_groups = {}
+    if name not in groups:
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        groups[name] = parser.add_subparsers(
+            dest=f"{name}_command", metavar="COMMAND", required=True
+        )
+    return groups[name]
+
+
 def parse_cli_amount(text: str, ctx: TillContext) -> int:
     """Parse ``--amount``: a dot as decimal mark and no grouping, whatever the locale."""
     try:

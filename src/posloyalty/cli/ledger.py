@@ -8,6 +8,7 @@ import sys
 from posloyalty.cli.common import (
     CommandError,
     add_data_dir_option,
+    command_group,
     parse_cli_amount,
 )
 from posloyalty.domain.points import SaleLine
@@ -33,15 +34,13 @@ def register(subparsers) -> None:
     init.add_argument("--till", help="name of this till within the store")
     init.add_argument("--locale", help="locale for amounts on screen, such as en_GB")
 
-    config = subparsers.add_parser("config", help="show or change settings")
-    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_sub = command_group(subparsers, "config", "show or change settings")
     _add(config_sub, "show", "print every setting", cmd_config_show)
     config_set = _add(config_sub, "set", "change one setting", cmd_config_set)
     config_set.add_argument("key")
     config_set.add_argument("value")
 
-    rules = subparsers.add_parser("rules", help="show or change the earning rule")
-    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    rules_sub = command_group(subparsers, "rules", "show or change the programme rules")
     _add(rules_sub, "show", "print the earning rule", cmd_rules_show)
     rules_set = _add(rules_sub, "set", "change the earning rule", cmd_rules_set)
     rules_set.add_argument("--earn-rate", help="points per 1.00 of currency, such as 1")
@@ -55,9 +54,7 @@ def register(subparsers) -> None:
         "--point-value", help="money one point is worth, such as 0.01"
     )
 
-    member = subparsers.add_parser("member", help="enrol and show members")
-    member_sub = member.add_subparsers(dest="member_command", required=True)
-    subparsers.member_subparsers = member_sub  # other modules add member commands
+    member_sub = command_group(subparsers, "member", "enrol and show members")
     add = _add(
         member_sub, "add", "enrol a member; prints the card number", cmd_member_add
     )
@@ -105,8 +102,7 @@ def register(subparsers) -> None:
         cmd_verify,
     )
 
-    export = subparsers.add_parser("export", help="export data as CSV")
-    export_sub = export.add_subparsers(dest="export_command", required=True)
+    export_sub = command_group(subparsers, "export", "export data as CSV")
     balances = _add(export_sub, "balances", "write every member's balance", cmd_export)
     balances.add_argument(
         "file", nargs="?", default="-", help="output file, or - for stdout"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from posloyalty.cli.common import CommandError, add_data_dir_option
+from posloyalty.cli.common import CommandError, add_data_dir_option, command_group
 from posloyalty.printing.decode import decode_escpos
 from posloyalty.printing.documents import render_blocks
 from posloyalty.printing.queue import PrintWorker
@@ -76,25 +76,12 @@ def register(subparsers) -> None:
     again.add_argument("sale_id", metavar="SALE_ID")
 
     card_print = _add(
-        _card_subparsers(subparsers), "print", "print a member's card", cmd_card_print
+        command_group(subparsers, "card", "print, block or replace cards"),
+        "print",
+        "print a member's card",
+        cmd_card_print,
     )
     card_print.add_argument("ref", metavar="REF", help="card number, id or phone")
-
-
-def _card_subparsers(subparsers):
-    """Return the ``card`` command's subcommands, creating the command if needed.
-
-    Another module may have registered ``card`` (block, replace) already;
-    argparse rejects a second parser of the same name.
-    """
-    card = subparsers.choices.get("card")
-    if card is None:
-        card = subparsers.add_parser("card", help="print, block or replace cards")
-        return card.add_subparsers(dest="card_command", required=True)
-    for action in card._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return card.add_subparsers(dest="card_command", required=True)
 
 
 def _settings(ctx: TillContext) -> PrinterSettings:

@@ -14,7 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from posloyalty.cli.common import CommandError, add_data_dir_option, parse_cli_amount
+from posloyalty.cli.common import (
+    CommandError,
+    add_data_dir_option,
+    command_group,
+    parse_cli_amount,
+)
 from posloyalty.domain.errors import DomainError
 from posloyalty.domain.programme import (
     EARN_BASES,
@@ -54,16 +59,8 @@ def _group(subparsers, name: str, help_text: str):
     return parser.add_subparsers(dest=f"{name}_command", required=True)
 
 
-def _subcommands_of(parser: argparse.ArgumentParser):
-    """Return the subparsers action another module created on ``parser``."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise RuntimeError(f"{parser.prog} has no subcommands")
-
-
 def register(subparsers) -> None:
-    rules_sub = _subcommands_of(subparsers.choices["rules"])
+    rules_sub = command_group(subparsers, "rules", "show or change the programme rules")
     _add(rules_sub, "list", "print the whole programme as JSON", cmd_rules_list)
     _register_reward_rules(rules_sub)
     _register_tier_rules(rules_sub)
@@ -112,7 +109,7 @@ def register(subparsers) -> None:
     take.add_argument("code")
     take.add_argument("--member", required=True, metavar="REF")
 
-    member_sub = subparsers.member_subparsers
+    member_sub = command_group(subparsers, "member", "enrol and show members")
     status = _add(member_sub, "status", "show tier, rewards, challenges", cmd_status)
     status.add_argument("ref", help="card number, external id or phone number")
     extras = _add(

@@ -17,7 +17,7 @@ import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
-from posloyalty.cli.common import CommandError, add_data_dir_option
+from posloyalty.cli.common import CommandError, add_data_dir_option, command_group
 from posloyalty.paths import resolve_data_dir
 from posloyalty.services import backup as backups
 from posloyalty.services import manager, member_admin, members, reports, staff
@@ -87,7 +87,7 @@ def register(subparsers) -> None:
     reverse.add_argument("--reason", default=manager.DEFAULT_REVERSE_REASON)
     _add_staff_options(reverse)
 
-    _register_member(subparsers.member_subparsers)
+    _register_member(command_group(subparsers, "member", "enrol and show members"))
     _register_card(subparsers)
 
     audit = _add(subparsers, "audit", "list the audit trail", cmd_audit)
@@ -189,8 +189,7 @@ def _register_member(member_sub) -> None:
 
 
 def _register_card(subparsers) -> None:
-    parser = subparsers.add_parser("card", help="block or replace a member's card")
-    sub = parser.add_subparsers(dest="card_command", required=True)
+    sub = command_group(subparsers, "card", "print, block or replace cards")
     block = _add(sub, "block", "block a lost or stolen card", cmd_card_block)
     block.add_argument("number", metavar="CARD_NUMBER")
     block.add_argument("--reason", default="reported lost")
