@@ -42,6 +42,8 @@ class _Form(QFrame):
         self.submit_button.clicked.connect(self.submit_requested.emit)
 
     def add_field(self, label: str, widget: QWidget) -> None:
+        # TODO(ui): a card scanned while a form field has the focus is typed
+        # into that field; only the scan and amount inputs recognise scans.
         widget.installEventFilter(self._enter_filter)
         self.layout_.addRow(label, widget)
 

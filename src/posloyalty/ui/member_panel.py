@@ -142,6 +142,9 @@ class HistoryTable(QTableWidget):
 
     def selected_sale_id(self) -> str | None:
         """Return the sale of the selected row, or of the newest sale shown."""
+        # TODO(ui): rows are ledger entries, so a sale that earned and redeemed
+        # nothing has no row and cannot be returned from here; list the
+        # member's sales once a service returns them.
         rows = self.selectionModel().selectedRows()
         if rows:
             entry = self._entries[rows[0].row()]
