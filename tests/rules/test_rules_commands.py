@@ -134,3 +134,21 @@ def test_member_status_and_rewards_commands(shop):
     status = shop("member", "status", card)
     assert "balance=10 pending=0" in status.stdout
     assert "next_reward=FIVER to_go=40" in status.stdout
+
+
+def test_sale_with_reward_and_no_earn(shop):
+    card = member(shop)
+    shop("rules", "reward", "add", "FIVER", "--name", "5 off", "--kind",
+         "amount_off", "--cost", "50", "--value", "5.00")  # fmt: skip
+    shop("sale", "--member", card, "--amount", "60.00")
+    with_reward = shop(
+        "sale", "--member", card, "--amount", "20.00", "--reward", "FIVER"
+    )
+    assert with_reward.exit_code == 0, with_reward.stderr
+    # 60 earned, 50 spent on the reward, 15 earned on the 15.00 paid in money.
+    assert with_reward.stdout.strip().endswith("points=15 balance=25")
+    no_earn = shop("sale", "--member", card, "--amount", "20.00", "--no-earn")
+    assert no_earn.stdout.strip().endswith("points=0 balance=25")
+    unknown = shop("sale", "--member", card, "--amount", "20.00", "--reward", "TEA")
+    assert unknown.exit_code == 1
+    assert "TEA" in unknown.stderr

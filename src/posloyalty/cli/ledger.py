@@ -82,6 +82,14 @@ def register(subparsers) -> None:
         help="stock code of the sale, or of AMOUNT of it; repeat for several",
     )
     sale.add_argument("--redeem", type=int, default=0, metavar="N", help="points spent")
+    sale.add_argument(
+        "--reward",
+        metavar="CODE",
+        help="a reward from the catalogue taken on this sale",
+    )
+    sale.add_argument(
+        "--no-earn", action="store_true", help="record the sale without earning points"
+    )
     sale.add_argument("--print", action="store_true", help="print a receipt")
 
     ret = _add(subparsers, "return", "return all or part of a sale", cmd_return)
@@ -240,6 +248,8 @@ def cmd_sale(args: argparse.Namespace, ctx: TillContext) -> int:
         lines=_sale_lines(args, ctx, amount),
         redeem_points=args.redeem,
         print_receipt=args.print,
+        reward_code=args.reward,
+        earns=not args.no_earn,
     )
     result = sales.record_sale(ctx, request)
     print_sale_result(result)
