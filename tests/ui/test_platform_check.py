@@ -83,7 +83,7 @@ def test_till_command_names_missing_packages(cli, monkeypatch):
 
     result = cli("till")
 
-    assert result.exit_code == 3
+    assert result.exit_code == 1
     assert "sudo apt-get install libxcb-cursor0 libxcb-icccm4" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -94,5 +94,5 @@ def test_till_command_without_display(cli, monkeypatch):
 
     result = cli("till")
 
-    assert result.exit_code == 3
+    assert result.exit_code == 1
     assert "QT_QPA_PLATFORM=offscreen" in result.stderr

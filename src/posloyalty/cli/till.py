@@ -12,7 +12,8 @@ from posloyalty.services.context import TillContext
 
 logger = logging.getLogger(__name__)
 
-EXIT_NO_DISPLAY = 3
+# The window cannot open here: exit code 1, "rejected", of the command line table.
+EXIT_NO_DISPLAY = 1
 
 
 def register(subparsers) -> None:
