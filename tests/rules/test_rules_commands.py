@@ -152,3 +152,23 @@ def test_sale_with_reward_and_no_earn(shop):
     unknown = shop("sale", "--member", card, "--amount", "20.00", "--reward", "TEA")
     assert unknown.exit_code == 1
     assert "TEA" in unknown.stderr
+
+
+def test_receipt_shows_loyalty_block(shop):
+    card = member(shop)
+    shop("rules", "reward", "add", "FIVER", "--name", "5 off", "--kind",
+         "amount_off", "--cost", "50", "--value", "5.00")  # fmt: skip
+    sale = shop("sale", "--member", card, "--amount", "30.00")
+    sale_id = sale.stdout.split()[0].split("=")[1]
+    shown = shop("receipt", "show", sale_id, "--format", "text")
+    assert shown.exit_code == 0, shown.stderr
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    assert "Loyalty" in lines
+    next_reward = [line for line in lines if line.startswith("Next: 5 off")]
+    assert next_reward
+    assert next_reward[0].endswith("20 points to go")
+    assert lines.index("Loyalty") < lines.index(next_reward[0])
+
+    assert shop("rules", "reward", "remove", "FIVER").exit_code == 0
+    without = shop("receipt", "show", sale_id, "--format", "text")
+    assert "Loyalty" not in [line.strip() for line in without.stdout.splitlines()]

@@ -156,6 +156,8 @@ class Receipt:
         card_number: the member's card number; receipts print it masked.
         is_return: the sale is a return.
         is_copy: the receipt is printed again and is marked as a copy.
+        loyalty: the programme's block (tier, expiring points, rewards,
+            challenges), laid out before the member's details; may be empty.
     """
 
     store: str
@@ -175,6 +177,7 @@ class Receipt:
     card_number: str | None
     is_return: bool = False
     is_copy: bool = False
+    loyalty: tuple[Block, ...] = ()
 
     @property
     def masked_card_number(self) -> str:
@@ -231,6 +234,7 @@ def receipt_blocks(receipt: Receipt) -> list[Block]:
         blocks.append(Pair("Points earned", f"+{receipt.points_earned}"))
     blocks += [
         Pair("New balance", str(receipt.balance), bold=True),
+        *receipt.loyalty,
         Rule(),
         Pair("Member", receipt.member_name),
     ]

@@ -12,12 +12,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from posloyalty.domain.errors import DomainError
+from posloyalty.domain.loyalty_block import loyalty_blocks
 from posloyalty.domain.money import Currency
-from posloyalty.domain.receipt import MemberCard, Receipt, render_receipt_text
+from posloyalty.domain.receipt import Block, MemberCard, Receipt, render_receipt_text
 from posloyalty.services import print_jobs
 from posloyalty.services.config import rule_from_values
 from posloyalty.services.context import TillContext
-from posloyalty.services.errors import NotFoundError, RejectedError
+from posloyalty.services.errors import NotFoundError, RejectedError, ServiceError
+from posloyalty.services.loyalty import receipt_loyalty_block
 from posloyalty.services.print_jobs import PrintJobView
 from posloyalty.storage import models
 
@@ -128,7 +131,19 @@ def build_receipt(ctx: TillContext, sale_id: str, is_copy: bool = False) -> Rece
         card_number=_card_number(ctx, member.id),
         is_return=is_return,
         is_copy=is_copy,
+        loyalty=_loyalty_lines(ctx, member.id),
     )
+
+
+def _loyalty_lines(ctx: TillContext, member_id: str) -> tuple[Block, ...]:
+    """Lay out the member's programme standing; a receipt prints without it on error."""
+    try:
+        return tuple(loyalty_blocks(receipt_loyalty_block(ctx, member_id)))
+    except (ServiceError, DomainError):
+        logger.exception(
+            "receipt for member %s printed without its loyalty block", member_id
+        )
+        return ()
 
 
 def build_member_card(ctx: TillContext, member_id: str) -> MemberCard:
