@@ -1,7 +1,7 @@
 """Sync push: 100,000 entries from a till's outbox to PostgreSQL through the server.
 
 ``sync_push`` times ``posloyalty.sync.client.run_sync`` of a till whose outbox
-holds 1,000 members and 100,000 ledger entries (manual adjustments, so no
+contains 1,000 members and 100,000 ledger entries (manual adjustments, so no
 sales travel with them), against ``posloyalty-server`` on uvicorn in its own
 process on 127.0.0.1 and PostgreSQL. The baseline, measured in the same run on
 the same cluster, loads the same rows with a raw ``COPY`` into a staging table
@@ -49,7 +49,7 @@ _STAGING_DDL = (
 
 
 def _build_till(data_dir: Path) -> None:
-    """Create (once) a till whose outbox holds the members and entries."""
+    """Create (once) a till whose outbox contains the members and entries."""
     from posloyalty.services import members, sync_status  # noqa: F401
     from posloyalty.services.context import TillContext
     from posloyalty.services.ledger import append_entry
@@ -229,7 +229,8 @@ def run(results: dict) -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT COUNT(*), MAX(seq) FROM ledger_entry")
                 count, top = cursor.fetchone()
-            assert count == ENTRIES and top == ENTRIES + MEMBERS, (count, top)
+            assert count == ENTRIES, count
+            assert top == ENTRIES + MEMBERS, top
             ctx.close()
             shutil.rmtree(till_dir)
 

@@ -85,6 +85,6 @@ def test_bad_options_give_one_line(tmp_path, args, message):
     assert "Traceback" not in result.stderr
 
 
-def test_default_database_is_a_file_in_the_data_folder(tmp_path):
+def test_default_database_in_data_folder(tmp_path):
     check("posloyalty-server", "--data-dir", str(tmp_path), "tills")
     assert (tmp_path / "server.sqlite3").exists()

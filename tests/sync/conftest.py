@@ -42,7 +42,8 @@ def head_office() -> Iterator[HeadOffice]:
         thread.start()
         deadline = time.monotonic() + 20
         while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline
+            assert thread.is_alive()
+            assert time.monotonic() < deadline
             time.sleep(0.02)
         try:
             yield HeadOffice(f"http://127.0.0.1:{port}", database)

@@ -132,8 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``posloyalty-server`` and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The server logs each request; a command shows only warnings and errors.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if args.command in (None, "serve") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         url = database_url(args)

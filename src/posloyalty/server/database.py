@@ -101,8 +101,8 @@ def _migration_1(db: Database) -> None:
     )
 
 
-# Each migration runs once, in order, inside its own transaction. Append new
-# ones at the end and never edit one that has shipped.
+# Each migration runs once, in order; all pending ones run in one transaction.
+# Append new ones at the end and never edit one that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[Database], None]]] = [
     (1, _migration_1),
 ]

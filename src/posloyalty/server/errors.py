@@ -20,10 +20,14 @@ class ServerError(Exception):
 
 
 class NotFound(ServerError):
+    """No till or other record matches the name given."""
+
     status = 404
     exit_code = 1
 
 
 class Conflict(ServerError):
+    """The request clashes with what another till or an earlier request stored."""
+
     status = 409
     exit_code = 1

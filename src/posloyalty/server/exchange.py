@@ -2,8 +2,8 @@
 
 Every row that arrives gets a number from one change sequence. A writer locks
 the counter row before numbering and keeps the lock until it commits, so rows
-become visible in the order of their numbers: a till that pulled everything up
-to number N never misses a row committed later with a number below N.
+become visible in the order of their numbers. A till that pulled everything up
+to number N therefore never misses a row committed later with a number below N.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def _check_cards(rows: list) -> None:
 
 @dataclass
 class PushResult:
-    """Ids the server holds of those a till sent, and how many rows were new."""
+    """The ids of a push that the server now stores, and how many rows were new."""
 
     held: dict[str, list[str]] = field(default_factory=dict)
     inserted_entries: int = 0
@@ -366,12 +366,14 @@ def _insert_generic(
                 _sql(db, f"SELECT id FROM {table} WHERE id IN ({marks})"), tuple(chunk)
             )
         )
+
     fresh: list[list] = []
     seen = set(existing)
     for row in rows:
         if row[0] not in seen:
             seen.add(row[0])
             fresh.append(row)
+
     extra = ["origin_till", "seq"] + (["received_at"] if received_at else [])
     marks = ", ".join("?" for _ in range(len(columns) + len(extra)))
     sql = _sql(
@@ -385,6 +387,7 @@ def _insert_generic(
         params.append((*row, *tail))
     if params:
         db.cursor().executemany(sql, params)
+
     if table == "ledger_entry" and fresh:
         totals: dict[str, int] = {}
         for row in fresh:
@@ -519,8 +522,8 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
 
     The page holds at most ``limit`` numbered rows (entries, sales and member
     profiles in number order), plus the members, sales and cards those rows
-    need. ``cursor`` is where the next pull starts and ``more`` tells whether
-    it may return anything.
+    need. ``cursor`` is where the next pull starts, and ``more`` is true when
+    the next pull may return rows.
     """
     if after < 0:
         raise ServerError(f"invalid cursor {after}: use 0 or a cursor from a pull")

@@ -1,4 +1,4 @@
-"""What the status bar shows about sync, and the cap on redeeming while offline.
+"""Sync status for the till's status bar, and the cap on redeeming while offline.
 
 Importing this module adds the sync settings to ``config.VALIDATORS``:
 ``server_url``, ``server_token``, ``sync_interval_seconds``,
