@@ -12,11 +12,17 @@ from posloyalty.cli.common import (
     parse_cli_amount,
 )
 from posloyalty.domain.points import SaleLine
-from posloyalty.services import exports, members, sales
+from posloyalty.lazy import lazy_import
 from posloyalty.services.config import SECRET_KEYS
 from posloyalty.services.context import TillContext
-from posloyalty.services.ledger import verify
-from posloyalty.services.members import NewMember
+
+# Every command registers through this module, so the services it uses load on
+# first use rather than slowing the start of commands (and the till) that do
+# not need them.
+exports = lazy_import("posloyalty.services.exports")
+members = lazy_import("posloyalty.services.members")
+sales = lazy_import("posloyalty.services.sales")
+ledger = lazy_import("posloyalty.services.ledger")
 
 
 def _add(subparsers, name: str, help_text: str, handler) -> argparse.ArgumentParser:
@@ -181,7 +187,7 @@ def cmd_rules_set(args: argparse.Namespace, ctx: TillContext) -> int:
 def cmd_member_add(args: argparse.Namespace, ctx: TillContext) -> int:
     member = members.enrol_member(
         ctx,
-        NewMember(args.name, args.phone, args.email, args.external_id,
+        members.NewMember(args.name, args.phone, args.email, args.external_id,
                   args.consent_email, args.consent_sms),
     )  # fmt: skip
     print(member.card_number)
@@ -281,7 +287,7 @@ def cmd_redeem(args: argparse.Namespace, ctx: TillContext) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, ctx: TillContext) -> int:
-    report = verify(ctx)
+    report = ledger.verify(ctx)
     for member_id, cached, ledger_sum in report.balance_mismatches:
         print(f"member {member_id}: cached balance {cached}, ledger sum {ledger_sum}")
     for line in report.broken_ledger_chains:

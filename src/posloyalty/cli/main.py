@@ -16,33 +16,64 @@ from posloyalty.services.errors import AmbiguousMemberError, ServiceError
 logger = logging.getLogger(__name__)
 
 # Each module has ``register(subparsers)``, which adds its commands and sets
-# ``handler`` (and, for commands that open no till, ``needs_till=False``).
-COMMAND_MODULES = [
-    "posloyalty.cli.ledger",
-    "posloyalty.cli.imports",
-    "posloyalty.cli.staff",
-    "posloyalty.cli.printing",
-    "posloyalty.cli.till",
-    "posloyalty.cli.sync",
-    "posloyalty.cli.rules",
-]
+# ``handler`` (and, for commands that open no till, ``needs_till=False``). The
+# table lists the top-level commands each module adds or extends, so a command
+# imports only the modules it needs: importing all of them would double the
+# till window's start-up time. A test keeps the table in step with the modules.
+COMMAND_MODULES: dict[str, frozenset[str]] = {
+    "posloyalty.cli.ledger": frozenset({"config", "export", "init", "member", "redeem",
+                                        "return", "rules", "sale", "verify"}),
+    "posloyalty.cli.imports": frozenset({"import"}),
+    "posloyalty.cli.staff": frozenset({"adjust", "audit", "backup", "card", "member",
+                                       "report", "restore", "reverse", "staff"}),
+    "posloyalty.cli.printing": frozenset({"card", "printer", "receipt"}),
+    "posloyalty.cli.till": frozenset({"demo", "till"}),
+    "posloyalty.cli.sync": frozenset({"config", "sync"}),
+    "posloyalty.cli.rules": frozenset({"engagement", "expire", "explain",
+                                       "leaderboard", "member", "reward", "rules"}),
+}  # fmt: skip
+# Other modules extend commands that this one creates, so it is always loaded.
+BASE_MODULE = "posloyalty.cli.ledger"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_name(argv: Sequence[str]) -> str | None:
+    """Return the first word that is not an option or the value of ``--data-dir``."""
+    words = iter(argv)
+    for word in words:
+        if word == "--data-dir":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def modules_for(argv: Sequence[str]) -> list[str]:
+    """Return the command modules needed to parse ``argv``; all for help or a typo."""
+    command = _command_name(argv)
+    wanted = [module for module, commands in COMMAND_MODULES.items()
+              if command in commands]  # fmt: skip
+    if not wanted:
+        return list(COMMAND_MODULES)
+    return [BASE_MODULE] + [module for module in wanted if module != BASE_MODULE]
+
+
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="posloyalty",
         description="Loyalty terminal for the till: members, points ledger, receipts.",
     )
     add_data_dir_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules if modules is not None else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (see ``services.errors``)."""
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(modules_for(argv))
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
 

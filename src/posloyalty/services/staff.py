@@ -7,6 +7,7 @@ error message or audit row contains a PIN, and ``Credentials`` hides it from
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,9 +52,16 @@ STAFF_SETTING_DEFAULTS = {
 # the point: it slows down anyone trying PINs against a copied database.
 PIN_HASHER = PasswordHasher()
 
-# Verified against when the name is unknown, so that case takes as long as a
-# wrong PIN and does not reveal which names exist.
-_UNKNOWN_NAME_HASH = PIN_HASHER.hash("00000000")
+
+@functools.cache
+def _unknown_name_hash() -> str:
+    """Return a hash to verify against when the name is unknown.
+
+    That case then takes as long as a wrong PIN and does not reveal which names
+    exist. It is made on first use, because hashing at import would slow the
+    start of every command by the cost of one argon2 hash.
+    """
+    return PIN_HASHER.hash("00000000")
 
 
 def staff_setting(ctx: TillContext, key: str) -> str:
@@ -298,7 +306,7 @@ def authenticate(ctx: TillContext, credentials: Credentials) -> StaffView:
         raise InvalidInputError(f"missing PIN: type the PIN of {name}")
     row = Staff.get_or_none(Staff.name_key == name.casefold())
     if row is None or row.disabled_at is not None:
-        _pin_matches(_UNKNOWN_NAME_HASH, credentials.pin)
+        _pin_matches(_unknown_name_hash(), credentials.pin)
         cause = "unknown" if row is None else "disabled"
         with ctx.db.atomic():
             append_audit(ctx, "pin_failed", staff=name, details={"cause": cause})

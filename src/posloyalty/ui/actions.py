@@ -9,8 +9,7 @@ from PySide6.QtCore import QObject
 
 from posloyalty.domain.cards import mask_card_number
 from posloyalty.domain.money import parse_amount
-from posloyalty.services import members, sales
-from posloyalty.services.members import NewMember
+from posloyalty.lazy import lazy_import
 from posloyalty.services.views import MemberView, SaleResult, SaleView
 from posloyalty.ui.format import (
     format_amount_for_input,
@@ -19,6 +18,10 @@ from posloyalty.ui.format import (
     format_points,
 )
 from posloyalty.ui.tasks import DEVICE_LANE
+
+# Loaded on first use, after the window is shown (see ``TillWindow.start``).
+members = lazy_import("posloyalty.services.members")
+sales = lazy_import("posloyalty.services.sales")
 
 if TYPE_CHECKING:
     from posloyalty.ui.forms import _Form
@@ -259,7 +262,7 @@ class TillActions(QObject):
     def submit_enrol(self) -> None:
         """Enrol the member typed in the form and attach them."""
         form = self.window.enrol_form
-        new = NewMember(
+        new = members.NewMember(
             name=form.name_input.text(),
             phone=form.phone_input.text() or None,
             email=form.email_input.text() or None,

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
@@ -31,10 +31,9 @@ from posloyalty.domain.cards import mask_card_number
 from posloyalty.domain.errors import DomainError
 from posloyalty.domain.money import parse_amount
 from posloyalty.domain.phones import looks_like_phone
-from posloyalty.services import members, sales
+from posloyalty.lazy import lazy_import
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import ServiceError
-from posloyalty.services.members import LookupResult
 from posloyalty.services.views import MemberView, SaleResult
 from posloyalty.ui.actions import TillActions
 from posloyalty.ui.backends import TillBackends
@@ -45,6 +44,14 @@ from posloyalty.ui.scan_detector import looks_like_scan
 from posloyalty.ui.status import TillStatus
 from posloyalty.ui.tasks import DEVICE_LANE, TaskRunner
 from posloyalty.ui.widgets import MessageArea, WedgeLineEdit
+
+if TYPE_CHECKING:
+    from posloyalty.services.members import LookupResult
+
+# Loaded on first use so the window shows before the sale and lookup services
+# (and the programme rules behind them) are imported.
+members = lazy_import("posloyalty.services.members")
+sales = lazy_import("posloyalty.services.sales")
 
 logger = logging.getLogger(__name__)
 
@@ -582,6 +589,8 @@ class TillWindow(QMainWindow):
             )
         )
         self.status.start()
+        # Load the lookup and sale services now, so the first scan does not wait.
+        _ = members.lookup_input, sales.record_sale
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self._search_timer.stop()
