@@ -308,3 +308,29 @@ def test_ledger_stays_consistent(qtbot, window, till, enrol):
     qtbot.waitUntil(lambda: "Redeemed 5 points" in window.message_area.text())
 
     assert verify(till).ok
+
+
+def test_member_panel_shows_standing(qtbot, window, enrol):
+    from rules_helpers import set_programme
+
+    set_programme(
+        window.ctx,
+        tiers={"levels": [{"name": "Silver", "threshold": 100}]},
+        rewards=[{"code": "FIVER", "name": "5 off", "kind": "amount_off",
+                  "points_cost": 50, "value_minor": 500}],
+    )  # fmt: skip
+    member = enrol("Ada Lovelace", "07700 900001")
+    _attach_by_card(qtbot, window, member)
+    standing = window.member_panel.standing_label
+    assert "Tier: no tier yet, 100 points to Silver" in standing.text()
+    assert "Next reward: 5 off in 50 points" in standing.text()
+
+    _sale(qtbot, window, "60.00")
+    qtbot.waitUntil(lambda: "Rewards now: 5 off" in standing.text())
+    assert "40 points to Silver" in standing.text()
+
+
+def test_member_panel_hides_empty_standing(qtbot, window, enrol):
+    member = enrol("Ada Lovelace", "07700 900001")
+    _attach_by_card(qtbot, window, member)
+    assert window.member_panel.standing_label.isHidden()

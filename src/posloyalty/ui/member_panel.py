@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from posloyalty.domain.cards import mask_card_number
+from posloyalty.domain.loyalty_block import LoyaltyBlock
 from posloyalty.services.views import EntryView, MemberView
 from posloyalty.ui.format import format_local_time, format_points
 
@@ -43,6 +44,9 @@ class MemberPanel(QFrame):
         self.balance_label.setObjectName("balance")
         self.visit_label = QLabel()
         self.visit_label.setObjectName("visitPoints")
+        self.standing_label = QLabel()
+        self.standing_label.setObjectName("standing")
+        self.standing_label.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.name_label)
@@ -52,6 +56,8 @@ class MemberPanel(QFrame):
         layout.addWidget(QLabel(self.tr("Balance")))
         layout.addWidget(self.balance_label)
         layout.addWidget(self.visit_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.standing_label)
         layout.addStretch(1)
         self.show_member(None)
 
@@ -65,6 +71,7 @@ class MemberPanel(QFrame):
             self.demo_label.hide()
             self.balance_label.setText("–")
             self.visit_label.setText("")
+            self.show_standing(None)
             return
         self.name_label.setText(member.name)
         self.demo_label.setVisible(member.is_demo)
@@ -85,6 +92,54 @@ class MemberPanel(QFrame):
                 points=format_points(visit_points, self._locale, signed=True)
             )
         )
+
+    def show_standing(self, block: LoyaltyBlock | None) -> None:
+        """Show tier, rewards in reach, expiring points and challenges, if any."""
+        if block is None or block.is_empty:
+            self.standing_label.setText("")
+            self.standing_label.hide()
+            return
+        lines = []
+        if block.tier_name or block.next_tier_name:
+            tier = block.tier_name or self.tr("no tier yet")
+            if block.next_tier_name:
+                lines.append(
+                    self.tr("Tier: {tier}, {missing} to {next}").format(
+                        tier=tier, missing=block.to_next_tier, next=block.next_tier_name
+                    )
+                )
+            else:
+                lines.append(self.tr("Tier: {tier}").format(tier=tier))
+        if block.rewards_ready:
+            lines.append(
+                self.tr("Rewards now: {names}").format(
+                    names=", ".join(block.rewards_ready)
+                )
+            )
+        if block.next_reward_name:
+            lines.append(
+                self.tr("Next reward: {name} in {points} points").format(
+                    name=block.next_reward_name,
+                    points=format_points(block.to_next_reward, self._locale),
+                )
+            )
+        if block.pending:
+            lines.append(
+                self.tr("Pending: {points} points").format(
+                    points=format_points(block.pending, self._locale)
+                )
+            )
+        for day, points in block.expiring:
+            lines.append(
+                self.tr("Expiring {day}: {points} points").format(
+                    day=day.isoformat(), points=format_points(points, self._locale)
+                )
+            )
+        for challenge in block.challenges:
+            mark = " ✓" if challenge.completed else ""
+            lines.append(f"{challenge.name}: {challenge.progress}{mark}")
+        self.standing_label.setText("\n".join(lines))
+        self.standing_label.show()
 
 
 class HistoryTable(QTableWidget):

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 # (and the programme rules behind them) are imported.
 members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
+loyalty = lazy_import("posloyalty.services.loyalty")
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +445,13 @@ class TillWindow(QMainWindow):
         self.history_table.show_entries(
             members.member_history(self.ctx, self.member.id, HISTORY_ROWS)
         )
+        try:
+            standing = loyalty.receipt_loyalty_block(self.ctx, self.member.id)
+        except (ServiceError, DomainError):
+            # The panel still shows the balance; only the programme lines are missing.
+            logger.exception("standing of member %s not shown", self.member.id)
+            standing = None
+        self.member_panel.show_standing(standing)
 
     def update_balance(self, balance: int, earned: int = 0) -> None:
         """Show a new balance for the attached member after a write."""
