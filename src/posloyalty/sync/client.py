@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from posloyalty.storage.models import LedgerEntry
 from posloyalty.storage.sync_state import read_state, write_state
 from posloyalty.sync.inbound import InboundError, store_page
 from posloyalty.sync.lock import SyncLock, SyncLockBusy
-from posloyalty.sync.outbox import acknowledge, build_push_batch
+from posloyalty.sync.outbox import PushBatch, acknowledge, build_push_batch
 from posloyalty.sync.protocol import (
     API_PREFIX,
     DEFAULT_PULL_LIMIT,
@@ -206,34 +207,48 @@ def _join(ctx: TillContext, session: _Session, report: SyncReport) -> int:
     return till_id
 
 
+def _send_batch(session: _Session, batch: PushBatch) -> dict:
+    body = json.dumps(batch.body, separators=(",", ":")).encode("utf-8")
+    return session.request(
+        "POST", "/push", content=body, headers={"Content-Type": "application/json"}
+    )
+
+
 def _push(ctx: TillContext, session: _Session, batch_size: int, report: SyncReport):
+    """Send the outbox page by page, one request at a time, in outbox order.
+
+    While the server stores one page, this thread acknowledges the previous
+    page and reads the next one, so the till's database work overlaps the
+    server's. The server still receives the pages in order, so each till's
+    chain arrives in order.
+    """
     forced: set[str] = set()
-    while True:
-        batch = build_push_batch(ctx, batch_size, forced)
-        if batch is None:
-            return
-        body = json.dumps(batch.body, separators=(",", ":")).encode("utf-8")
-        try:
-            reply = session.request(
-                "POST",
-                "/push",
-                content=body,
-                headers={"Content-Type": "application/json"},
+    batch = build_push_batch(ctx, batch_size)
+    replied: tuple[PushBatch, dict] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
+        while batch is not None:
+            future = pool.submit(_send_batch, session, batch)
+            if replied is not None:
+                report.acknowledged += acknowledge(ctx, replied[0], replied[1])
+                replied = None
+            following = build_push_batch(
+                ctx, batch_size, forced, batch.last_item, in_flight=batch
             )
-        except SyncError as error:
-            missing = getattr(error, "payload", {}).get("missing_members")
-            if not missing or set(missing) <= forced:
-                raise
-            # The server lost members it had acknowledged: send them again.
-            logger.warning("head office lacks %d members; sending them", len(missing))
-            forced.update(missing)
-            continue
-        removed = acknowledge(ctx, batch, reply.get("held") or {})
-        report.acknowledged += removed
-        if removed == 0:
-            # Only members edited again during the push: they go next time.
-            logger.warning("push of %d rows acknowledged nothing", batch.size)
-            return
+            try:
+                reply = future.result()
+            except SyncError as error:
+                missing = getattr(error, "payload", {}).get("missing_members")
+                if not missing or set(missing) <= forced:
+                    raise
+                # The server lost members it had acknowledged: send them again.
+                logger.warning("head office lacks %d members; resending", len(missing))
+                forced.update(missing)
+                batch = build_push_batch(ctx, batch_size, forced, batch.after)
+                continue
+            replied = (batch, reply.get("held") or {})
+            batch = following
+    if replied is not None:
+        report.acknowledged += acknowledge(ctx, replied[0], replied[1])
 
 
 def _pull(ctx: TillContext, session: _Session, till_id: int, report: SyncReport):

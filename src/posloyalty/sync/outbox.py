@@ -47,11 +47,15 @@ class PushBatch:
 
     Attributes:
         body: the JSON body of ``POST /v1/push``.
+        after: the outbox item id the page starts after.
+        last_item: the highest outbox item id of the page.
         queued: (kind, object id) to outbox item id, for every queued row sent.
         member_versions: ``updated_at`` of each member sent, as stored text.
     """
 
     body: dict
+    after: int = 0
+    last_item: int = 0
     queued: dict[tuple[str, str], int] = field(default_factory=dict)
     member_versions: dict[str, str] = field(default_factory=dict)
 
@@ -66,18 +70,26 @@ def _queued(ctx: TillContext, kind: str, ids: Iterable[str]) -> dict[str, int]:
 
 
 def build_push_batch(
-    ctx: TillContext, limit: int, force_members: Iterable[str] = ()
+    ctx: TillContext,
+    limit: int,
+    force_members: Iterable[str] = (),
+    after: int = 0,
+    in_flight: PushBatch | None = None,
 ) -> PushBatch | None:
-    """Read up to ``limit`` outbox items and what their entries need; None when empty.
+    """Read up to ``limit`` outbox items after item ``after``; None when none are left.
 
     An entry goes with its sale and member when those are still queued, because
     the server already holds those that are not. ``force_members`` adds members
-    the server reported missing.
+    the server reported missing. Sales and members that ``in_flight``, the
+    page still on its way, carries are left out.
     """
+    sending = set(in_flight.queued) if in_flight is not None else set()
     db = ctx.db
     with db.atomic("DEFERRED"):
         items = db.execute_sql(
-            "SELECT id, kind, object_id FROM outbox_item ORDER BY id LIMIT ?", (limit,)
+            "SELECT id, kind, object_id FROM outbox_item WHERE id > ?"
+            " ORDER BY id LIMIT ?",
+            (after, limit),
         ).fetchall()
         if not items:
             return None
@@ -90,8 +102,9 @@ def build_push_batch(
         sale_ids = {oid for (kind, oid) in queued if kind == "sale"}
         wanted = {row[4] for row in entries if row[4]} - sale_ids
         for sale_id, item_id in _queued(ctx, "sale", wanted).items():
-            queued[("sale", sale_id)] = item_id
-            sale_ids.add(sale_id)
+            if ("sale", sale_id) not in sending:
+                queued[("sale", sale_id)] = item_id
+                sale_ids.add(sale_id)
         sales = [
             list(r)
             for r in db.execute_sql(_SALE_SELECT, (json.dumps(sorted(sale_ids)),))
@@ -108,8 +121,9 @@ def build_push_batch(
         member_ids = {oid for (kind, oid) in queued if kind == "member"}
         wanted = {row[1] for row in entries} | {row[3] for row in sales if row[3]}
         for member_id, item_id in _queued(ctx, "member", wanted - member_ids).items():
-            queued[("member", member_id)] = item_id
-            member_ids.add(member_id)
+            if ("member", member_id) not in sending:
+                queued[("member", member_id)] = item_id
+                member_ids.add(member_id)
         edited_here = set(member_ids)
         member_ids.update(force_members)
         members = []
@@ -143,7 +157,7 @@ def build_push_batch(
             for row in db.execute_sql(_CARD_SELECT, (json.dumps(sorted(member_ids)),))
         ]
     body = {"members": members, "cards": cards, "sales": sales, "entries": entries}
-    return PushBatch(body, queued, member_versions)
+    return PushBatch(body, after, items[-1][0], queued, member_versions)
 
 
 def acknowledge(ctx: TillContext, batch: PushBatch, held: dict) -> int:
