@@ -334,3 +334,34 @@ def test_member_panel_hides_empty_standing(qtbot, window, enrol):
     member = enrol("Ada Lovelace", "07700 900001")
     _attach_by_card(qtbot, window, member)
     assert window.member_panel.standing_label.isHidden()
+
+
+def test_manager_key_adjusts_attached_member(qtbot, window, enrol, monkeypatch):
+    from staff_helpers import add_people, use_fast_hasher
+
+    use_fast_hasher(monkeypatch)
+    add_people(window.ctx)
+    member = enrol("Ada Lovelace", "07700 900001")
+    _attach_by_card(qtbot, window, member)
+    _sale(qtbot, window, "12.50")
+
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F6)
+    dialog, panel = window.manager_dialog, window.manager_panel
+    qtbot.waitUntil(dialog.isVisible)
+    assert member.name in panel.member_label.text()
+    assert panel.sale_input.text() == window.last_sale_id
+
+    panel.points_input.setValue(30)
+    panel.reason_input.setCurrentText("goodwill")
+    qtbot.mouseClick(panel.adjust_button, Qt.MouseButton.LeftButton)
+    pin_dialog = panel.pin_dialog
+    qtbot.keyClicks(pin_dialog.name_input, "Alice")
+    qtbot.keyClicks(pin_dialog.pin_input, "1234")
+    qtbot.keyClick(pin_dialog.pin_input, Qt.Key.Key_Return)
+
+    qtbot.waitUntil(lambda: balance_of(member.id) == 42, timeout=10_000)
+    qtbot.waitUntil(lambda: window.member.balance == 42)
+    assert "42 points" in window.member_panel.balance_label.text()
+    assert window.member is not None
+    assert [e.kind for e in entries_of(member.id)] == ["earn", "adjust"]
+    assert verify(window.ctx).ok

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout
 
 from posloyalty.domain.cards import mask_card_number
 from posloyalty.domain.money import parse_amount
@@ -295,6 +296,42 @@ class TillActions(QObject):
         self._submit(
             "enrol member", lambda: members.enrol_member(self.ctx, new), done, form
         )
+
+    # Manager -------------------------------------------------------------------------------
+
+    def open_manager(self) -> None:
+        """Open the manager's panel over the sale: adjust, reverse, undo a redemption.
+
+        The attached member and the open sale stay as they are; each change
+        asks for a manager's PIN in place.
+        """
+        window = self.window
+        if window.manager_dialog is None:
+            # Loaded here, because the panel brings argon2 and the manager services.
+            from posloyalty.ui.manager import ManagerPanel
+
+            dialog = QDialog(window)
+            dialog.setWindowTitle(self.tr("Manager"))
+            panel = ManagerPanel(self.ctx, window.runner, dialog)
+            panel.adjusted.connect(self._after_manager_change)
+            panel.reversed.connect(self._after_manager_change)
+            close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            close.rejected.connect(dialog.reject)
+            layout = QVBoxLayout(dialog)
+            layout.addWidget(panel)
+            layout.addWidget(close)
+            window.manager_dialog, window.manager_panel = dialog, panel
+        panel = window.manager_panel
+        panel.set_member(window.member)
+        sale_id = window.history_table.selected_sale_id() or window.last_sale_id
+        if sale_id is not None:
+            panel.set_sale(sale_id)
+        window.manager_dialog.open()
+
+    def _after_manager_change(self, result) -> None:
+        window = self.window
+        if window.member is not None and window.member.id == result.member_id:
+            window.update_balance(result.balance)
 
     # Reprint ---------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -106,6 +107,9 @@ class TillWindow(QMainWindow):
         self.member: MemberView | None = None
         self.visit_points = 0
         self.last_sale_id: str | None = None
+        # Created on first use of the manager key (F6).
+        self.manager_dialog: QDialog | None = None
+        self.manager_panel: Any = None
         self._sale_in_flight = False
 
         self.setWindowTitle(self.tr("Loyalty till"))
@@ -170,12 +174,14 @@ class TillWindow(QMainWindow):
         self.return_button = self._button(self.tr("Return a sale (F3)"))
         self.enrol_button = self._button(self.tr("Enrol member (F4)"))
         self.reprint_button = self._button(self.tr("Reprint receipt (F5)"))
+        self.manager_button = self._button(self.tr("Manager (F6)"))
         self.clear_button = self._button(self.tr("Clear member (Esc)"))
         for button in (
             self.redeem_button,
             self.return_button,
             self.enrol_button,
             self.reprint_button,
+            self.manager_button,
             self.clear_button,
         ):
             buttons.addWidget(button)
@@ -211,6 +217,7 @@ class TillWindow(QMainWindow):
         self.return_button.clicked.connect(self.actions_.open_return)
         self.enrol_button.clicked.connect(self.actions_.open_enrol)
         self.reprint_button.clicked.connect(self.actions_.reprint_receipt)
+        self.manager_button.clicked.connect(self.actions_.open_manager)
         self.clear_button.clicked.connect(self.clear_member)
 
     def _install_key_filter(self) -> None:
@@ -221,6 +228,7 @@ class TillWindow(QMainWindow):
             Qt.Key.Key_F3: self.actions_.open_return,
             Qt.Key.Key_F4: self.actions_.open_enrol,
             Qt.Key.Key_F5: self.actions_.reprint_receipt,
+            Qt.Key.Key_F6: self.actions_.open_manager,
             Qt.Key.Key_Escape: self.escape,
         }
         for widget in self.findChildren(QWidget):
