@@ -20,8 +20,8 @@ run: $(INSTALLED)
 # Starts a throwaway PostgreSQL cluster on 127.0.0.1, runs the whole suite with
 # Qt offscreen, and stops the cluster whatever the outcome.
 test: $(INSTALLED)
-	@pgdir=$$(mktemp -d /tmp/posloyalty-pg.XXXXXX); \
-	url=$$(tools/pg-throwaway.sh start $$pgdir/cluster) || exit 1; \
+	@pgdir=$$(mktemp -d /tmp/posloyalty-pg.XXXXXX) && chmod 755 $$pgdir; \
+	url=$$(tools/pg-throwaway.sh start $$pgdir/cluster) || { rm -rf $$pgdir; exit 1; }; \
 	QT_QPA_PLATFORM=offscreen POSLOYALTY_TEST_POSTGRES_URL=$$url \
 		$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	tools/pg-throwaway.sh stop $$pgdir/cluster; rm -rf $$pgdir; exit $$status

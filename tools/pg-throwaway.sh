@@ -52,11 +52,27 @@ start)
     mkdir -p "$dir"
     if [ "$(id -u)" = 0 ]; then
         chown postgres: "$dir"
+        # initdb runs as postgres, which must be able to reach DIR through
+        # every parent folder (mktemp -d creates folders with mode 0700).
+        if ! runuser -u postgres -- test -w "$dir"; then
+            echo "cluster folder $dir is not writable by the postgres user:" \
+                "let others enter each parent folder (chmod o+x PARENT)" >&2
+            exit 1
+        fi
     fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=50" start >&2
+    if ! as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C >"$dir/initdb.log" 2>&1; then
+        echo "initdb failed for $dir/data:" >&2
+        cat "$dir/initdb.log" >&2
+        exit 1
+    fi
+    if ! as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=50" start >&2; then
+        echo "PostgreSQL failed to start; its log follows ($dir/server.log):" >&2
+        cat "$dir/server.log" >&2
+        exit 1
+    fi
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
     ;;
 stop)
