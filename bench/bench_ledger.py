@@ -27,7 +27,7 @@ from bench.common import (
 MILLION = 1_000_000
 LOOKUPS = 20_000
 REPO = Path(__file__).resolve().parents[1]
-JOURNAL = REPO.parent / "shared" / "data" / "online_retail_2010-12.csv"
+JOURNAL = REPO / "tests" / "data" / "online_retail_2010-12.csv"
 
 CARD_SQL = (
     "SELECT m.id, m.name, m.phone, m.email, m.external_id, c.number, m.balance,"

@@ -16,8 +16,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
-DATA_DIR = SHARED_DIR / "data"
+DATA_DIR = REPO_ROOT / "tests" / "data"
 
 
 class FakeClock:

@@ -235,12 +235,7 @@ def test_revoked_till_gets_a_clear_message(tmp_path, office):
     leeds.sync_fails("till token rejected: the till was revoked")
 
 
-JOURNAL = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / ("online_retail_2010-12.csv")
-)
+JOURNAL = Path(__file__).resolve().parents[1] / "data" / "online_retail_2010-12.csv"
 EXCLUDED = "POST,DOT,M,AMAZONFEE,C2,D,BANK CHARGES,S,CRUK,PADS"
 IMPORT_ARGS = (
     "--map",
