@@ -393,6 +393,15 @@ def test_offline_cap_limits_redemptions(tmp_path, clock):
     sync_status.check_offline_redemption(ctx, member.id, 30)
     with pytest.raises(RejectedError, match="may redeem at most 30 more points"):
         sync_status.check_offline_redemption(ctx, member.id, 31)
+
+    # The services that spend points enforce the cap themselves.
+    balance = members.get_member(ctx, member.id).balance
+    with pytest.raises(RejectedError, match="may redeem at most 30 more points"):
+        sales.redeem_points(ctx, member.id, 31)
+    with pytest.raises(RejectedError, match="may redeem at most 30 more points"):
+        sales.record_sale(ctx, sales.SaleRequest(member.id, 5000, redeem_points=31))
+    assert members.get_member(ctx, member.id).balance == balance
+    assert sales.redeem_points(ctx, member.id, 30).balance == balance - 30
     ctx.close()
 
 

@@ -28,6 +28,7 @@ from posloyalty.services.errors import NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry
 from posloyalty.services.loyalty import balance_of, member_tier, pending_points
 from posloyalty.services.programme import current_rules
+from posloyalty.services.sync_status import check_offline_redemption
 from posloyalty.services.views import SaleResult
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def redeem_reward(
             )
         except DomainError as error:
             raise RejectedError(str(error)) from error
+        check_offline_redemption(ctx, member_id, reward.points_cost)
         append_entry(
             ctx,
             member_id,

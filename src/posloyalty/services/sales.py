@@ -24,6 +24,7 @@ from posloyalty.services.errors import InvalidInputError, NotFoundError, Rejecte
 from posloyalty.services.ledger import append_audit, append_entry, queue_for_sync
 from posloyalty.services.loyalty import pending_points
 from posloyalty.services.programme import current_rules
+from posloyalty.services.sync_status import check_offline_redemption
 from posloyalty.services.views import SaleResult, SaleView
 from posloyalty.storage import models
 
@@ -163,6 +164,9 @@ def record_sale(ctx: TillContext, request: SaleRequest) -> SaleResult:
             plan = plan_earning(ctx, rules, request, now)
         except DomainError as error:
             raise RejectedError(str(error)) from error
+        check_offline_redemption(
+            ctx, request.member_id, request.redeem_points + plan.reward_points
+        )
         _insert_sale(ctx, sale_id, request, plan.earning.eligible_minor, None, now)
         _write_sale_entries(ctx, sale_id, request, plan, rules.version)
         bonus_points = pay_sale_bonuses(ctx, sale_id, request, plan, rules)
@@ -476,6 +480,7 @@ def redeem_points(
             check_redemption(programme.redemption, balance - pending, points, pending)
         except DomainError as error:
             raise RejectedError(str(error)) from error
+        check_offline_redemption(ctx, member_id, points)
         append_entry(
             ctx,
             member_id,

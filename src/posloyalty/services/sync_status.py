@@ -168,8 +168,6 @@ def check_offline_redemption(ctx: TillContext, member_id: str, points: int) -> N
         RejectedError: the till has not synced for the configured time and the
             member's redemptions since then would exceed ``offline_redeem_cap``.
     """
-    # TODO(sync): record_sale and redeem_points do not call this yet, so the
-    # cap is enforced only where a caller checks it before redeeming.
     if points <= 0:
         return
     allowance = offline_redeem_allowance(ctx, member_id)
