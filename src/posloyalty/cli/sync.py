@@ -9,20 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from posloyalty.cli.common import CommandError, add_data_dir_option
+from posloyalty.cli.common import CommandError, add_data_dir_option, command_group
 from posloyalty.services import sync_status
 from posloyalty.services.config import VALIDATORS
 from posloyalty.services.context import TillContext
 
 logger = logging.getLogger(__name__)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """Return the sub-command parsers of ``parser`` by name."""
-    for action in parser._actions:
-        if isinstance(action.choices, dict):
-            return action.choices
-    return {}
 
 
 def register(subparsers) -> None:
@@ -41,8 +33,9 @@ def register(subparsers) -> None:
 
     # ``config set KEY VALUE`` comes from the ledger commands; add ``--token``
     # so that ``config set server URL --token TOKEN`` sets both.
-    config = subparsers.choices.get("config")
-    config_set = _subcommands(config).get("set") if config else None
+    config_set = command_group(
+        subparsers, "config", "show or change settings"
+    ).choices.get("set")
     if config_set is None:
         raise RuntimeError("posloyalty.cli.sync must be registered after cli.ledger")
     config_set.add_argument(
