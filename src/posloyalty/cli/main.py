@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from posloyalty.cli.common import CommandError, add_data_dir_option
+from posloyalty.cli.common import EXIT_REJECTED, CommandError, add_data_dir_option
 from posloyalty.domain.errors import DomainError
 from posloyalty.paths import resolve_data_dir
 from posloyalty.services.errors import AmbiguousMemberError, ServiceError
@@ -77,20 +79,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
 
-    from posloyalty.logs import configure_logging
+    from peewee import DatabaseError
 
-    configure_logging(data_dir)
+    from posloyalty.cli import faults
+
     handler = args.handler
     try:
+        _start_logging(data_dir)
         if not getattr(args, "needs_till", True):
             return int(handler(args, None))
-        from posloyalty.services.context import TillContext
-
-        ctx = TillContext(data_dir)
+        ctx = _open_till(data_dir)
         try:
             return int(handler(args, ctx))
         finally:
             ctx.close()
+    except DatabaseError as error:
+        if not faults.is_storage_fault(error):
+            raise
+        logger.exception("command %s stopped by a database fault", args.command)
+        failure = faults.database_error(data_dir, error)
+        print(f"posloyalty: {failure}", file=sys.stderr)
+        return failure.exit_code
     except AmbiguousMemberError as error:
         from posloyalty.cli.common import print_member_list
 
@@ -109,6 +118,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("posloyalty: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output (``| head``) closed it; what the command
+        # recorded is committed. Later writes go nowhere instead of failing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REJECTED
+
+
+def _start_logging(data_dir: Path) -> None:
+    from posloyalty.cli import faults
+    from posloyalty.logs import configure_logging
+
+    faults.check_data_dir(data_dir)
+    try:
+        configure_logging(data_dir)
+    except OSError as error:
+        raise faults.folder_error(data_dir, error) from error
+
+
+def _open_till(data_dir: Path):
+    from posloyalty.cli import faults
+    from posloyalty.services.context import TillContext
+    from posloyalty.storage.keys import KeyFileError
+
+    try:
+        return TillContext(data_dir)
+    except KeyFileError as error:
+        raise CommandError(str(error), EXIT_REJECTED) from error
+    except OSError as error:
+        raise faults.folder_error(data_dir, error) from error
 
 
 def run() -> None:
