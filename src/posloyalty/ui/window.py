@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -169,22 +170,27 @@ class TillWindow(QMainWindow):
         amount_row.addWidget(self.sale_button)
         layout.addLayout(amount_row)
 
-        buttons = QHBoxLayout()
+        # Two rows of three: six whole labels at 13pt are wider than the
+        # 1024-pixel minimum window in one row, and a squeezed button cuts its
+        # label.
+        buttons = QGridLayout()
         self.redeem_button = self._button(self.tr("Redeem points (F2)"))
         self.return_button = self._button(self.tr("Return a sale (F3)"))
         self.enrol_button = self._button(self.tr("Enrol member (F4)"))
         self.reprint_button = self._button(self.tr("Reprint receipt (F5)"))
         self.manager_button = self._button(self.tr("Manager (F6)"))
         self.clear_button = self._button(self.tr("Clear member (Esc)"))
-        for button in (
-            self.redeem_button,
-            self.return_button,
-            self.enrol_button,
-            self.reprint_button,
-            self.manager_button,
-            self.clear_button,
+        for index, button in enumerate(
+            (
+                self.redeem_button,
+                self.return_button,
+                self.enrol_button,
+                self.reprint_button,
+                self.manager_button,
+                self.clear_button,
+            )
         ):
-            buttons.addWidget(button)
+            buttons.addWidget(button, index // 3, index % 3)
         layout.addLayout(buttons)
 
         self.forms = QStackedWidget()
@@ -604,9 +610,12 @@ class TillWindow(QMainWindow):
                 example=f"12{settings.decimal_separator}34"
             )
         )
-        self.status.start()
         # Load the lookup and sale services now, so the first scan does not wait.
-        _ = members.lookup_input, sales.record_sale
+        # NOTE: this must happen before status.start() submits work to other
+        # threads: on Python 3.11 LazyLoader is not thread-safe, and a worker that
+        # imports a half-loaded lazy module raises ImportError.
+        _ = members.lookup_input, sales.record_sale, loyalty.receipt_loyalty_block
+        self.status.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self._search_timer.stop()
