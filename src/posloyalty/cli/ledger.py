@@ -217,6 +217,8 @@ def _sale_lines(
     args: argparse.Namespace, ctx: TillContext, amount: int
 ) -> list[SaleLine]:
     lines: list[SaleLine] = []
+    if not args.sku or amount <= 0:
+        return lines  # record_sale rejects an amount that is not positive
     bare = []
     for spec in args.sku:
         code, sep, part = spec.partition("=")
@@ -267,7 +269,7 @@ def cmd_sale(args: argparse.Namespace, ctx: TillContext) -> int:
 
 
 def cmd_return(args: argparse.Namespace, ctx: TillContext) -> int:
-    amount = parse_cli_amount(args.amount, ctx) if args.amount else None
+    amount = parse_cli_amount(args.amount, ctx) if args.amount is not None else None
     result = sales.return_sale(ctx, args.sale, amount)
     print_sale_result(result)
     if result.balance < 0:

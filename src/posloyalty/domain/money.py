@@ -56,6 +56,11 @@ class Currency:
 
 _PLAIN_AMOUNT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
+# The largest amount the till reads, in minor units (10,000,000,000.00 in a
+# currency with two decimals): far above any basket, and far enough below
+# SQLite's 64-bit integers that the totals of millions of sales stay exact.
+MAX_AMOUNT_MINOR = 10**12
+
 
 def parse_amount(text: str, currency: Currency, decimal_separator: str = ".") -> int:
     """Parse an amount typed by a person into minor units.
@@ -72,7 +77,8 @@ def parse_amount(text: str, currency: Currency, decimal_separator: str = ".") ->
 
     Raises:
         InvalidAmountError: the text is empty, is not a plain number, uses the
-            wrong decimal mark or has more decimals than the currency allows.
+            wrong decimal mark, has more decimals than the currency allows, or
+            is larger than ``MAX_AMOUNT_MINOR`` either way.
     """
     stripped = text.strip()
     hint = f"write it like 12{decimal_separator}34"
@@ -94,7 +100,27 @@ def parse_amount(text: str, currency: Currency, decimal_separator: str = ".") ->
         raise InvalidAmountError(
             f"invalid amount {text!r}: {currency.code} has {currency.decimals} decimals"
         )
+    check_amount_range(minor, text, currency)
     return int(minor)
+
+
+def check_amount_range(minor: Decimal | int, text: str, currency: Currency) -> None:
+    """Reject an amount beyond ``MAX_AMOUNT_MINOR`` either way.
+
+    Args:
+        minor: the amount in minor units.
+        text: the amount as written, for the message.
+        currency: the amount's currency, for the message.
+
+    Raises:
+        InvalidAmountError: the amount is too large to be a sale or a return.
+    """
+    if abs(minor) > MAX_AMOUNT_MINOR:
+        raise InvalidAmountError(
+            f"invalid amount {text[:30]!r}: the largest amount is"
+            f" {currency.format_plain(MAX_AMOUNT_MINOR)} {currency.code}; check"
+            " the digits"
+        )
 
 
 def parse_decimal(text: str, what: str) -> Decimal:
