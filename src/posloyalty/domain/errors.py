@@ -19,3 +19,14 @@ class InvalidPhoneError(DomainError):
 
 class RuleError(DomainError):
     """An earning or redemption rule has an invalid setting."""
+
+
+def quote_value(text: str, limit: int = 40) -> str:
+    """Quote a value for an error message, cut to ``limit`` characters.
+
+    A message names the value a person typed, but a value of thousands of
+    characters (a pasted file, a stuck scanner) would bury the message.
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posloyalty.domain.errors import InvalidPhoneError
+from posloyalty.domain.errors import InvalidPhoneError, quote_value
 
 
 def normalize_phone(text: str, region: str) -> str:
@@ -39,8 +39,8 @@ def normalize_phone(text: str, region: str) -> str:
                 number, phonenumbers.PhoneNumberFormat.E164
             )
     raise InvalidPhoneError(
-        f"invalid phone number {text!r} for region {region}: type it with its"
-        " area code, or with + and the country code"
+        f"invalid phone number {quote_value(text)} for region {region}: type it"
+        " with its area code, or with + and the country code"
     )
 
 

@@ -8,7 +8,6 @@ member's personal data.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from posloyalty.domain.cards import mask_card_number
@@ -18,15 +17,13 @@ from posloyalty.domain.staff import Permission
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import InvalidInputError, NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry, queue_for_sync
-from posloyalty.services.members import get_member, name_key
+from posloyalty.services.members import clean_email, clean_name, get_member, name_key
 from posloyalty.services.staff import Credentials, authorize
 from posloyalty.services.views import MemberView
 from posloyalty.storage import models
 from posloyalty.storage.staff import MemberMerge
 
 logger = logging.getLogger(__name__)
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -66,9 +63,7 @@ def _checked_changes(
     """Validate the changed fields and return them as column values."""
     values: dict[str, object] = {}
     if changes.name is not None:
-        name = " ".join(changes.name.split())
-        if not name:
-            raise InvalidInputError("missing name: type the member's name")
+        name = clean_name(changes.name)
         values["name"] = name
         values["name_key"] = name_key(name)
     if changes.phone is not None:
@@ -80,12 +75,7 @@ def _checked_changes(
                 raise InvalidInputError(str(error)) from error
         values["phone"] = phone
     if changes.email is not None:
-        email = changes.email.strip() or None
-        if email is not None and not _EMAIL.fullmatch(email):
-            raise InvalidInputError(
-                f"invalid email {email!r}: write it as name@domain.example"
-            )
-        values["email"] = email
+        values["email"] = clean_email(changes.email)
     if changes.consent_email is not None:
         values["consent_email"] = changes.consent_email
     if changes.consent_sms is not None:

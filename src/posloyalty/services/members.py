@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
 from posloyalty.domain.cards import CARD_NUMBER_LENGTH, mask_card_number
-from posloyalty.domain.errors import CardNotReadableError, InvalidPhoneError
+from posloyalty.domain.errors import (
+    CardNotReadableError,
+    InvalidPhoneError,
+    quote_value,
+)
 from posloyalty.domain.phones import looks_like_phone, normalize_phone
 from posloyalty.domain.receipt import CARD_QR_VERSION, check_qr_payload
 from posloyalty.domain.scanner import ScanKind, normalize_input
@@ -56,6 +61,18 @@ _BY_NAME_SQL = (
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
+# Longer than any real name, short enough to fit a screen line and a receipt.
+MAX_NAME_LENGTH = 200
+# RFC 5321 limits a mail path to 256 octets, so an address to 254 characters.
+MAX_EMAIL_LENGTH = 254
+MAX_EXTERNAL_ID_LENGTH = 100
+# Embedding, override and isolate controls reorder the text around them on
+# screen, so a name that contains one can look like another (CVE-2021-42574).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode categories never typed as part of a name, email or id: control
+# characters (NUL, ESC) and lone surrogates.
+_UNTYPABLE_CATEGORIES = frozenset({"Cc", "Cs"})
+
 BLOCKED_CARD = (
     "card blocked: this card was reported lost or replaced. Ask the member for"
     " their new card or phone number"
@@ -80,6 +97,78 @@ def _view(row: tuple) -> MemberView:
 def name_key(name: str) -> str:
     """Fold a name for prefix search: case and surrounding spaces ignored."""
     return " ".join(name.casefold().split())
+
+
+def _check_characters(what: str, text: str) -> None:
+    for char in text:
+        if unicodedata.category(char) in _UNTYPABLE_CATEGORIES or (
+            char in _BIDI_CONTROLS
+        ):
+            raise InvalidInputError(
+                f"invalid {what} {quote_value(text)}: it contains the control"
+                f" character U+{ord(char):04X}; type the {what} again"
+            )
+
+
+def _check_length(what: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InvalidInputError(
+            f"invalid {what} {quote_value(text)}: use at most {limit} characters"
+        )
+
+
+def clean_name(text: str) -> str:
+    """Check a member's name and return it in NFC with single spaces.
+
+    Raises:
+        InvalidInputError: the name is empty, contains a control character, has
+            no letter or digit, or is longer than ``MAX_NAME_LENGTH``.
+    """
+    name = unicodedata.normalize("NFC", " ".join(text.split()))
+    if not name:
+        raise InvalidInputError("missing name: type the member's name")
+    _check_characters("name", name)
+    if not any(unicodedata.category(char)[0] in "LN" for char in name):
+        raise InvalidInputError(
+            f"invalid name {quote_value(name)}: it has no letter or digit; type the"
+            " member's name"
+        )
+    _check_length("name", name, MAX_NAME_LENGTH)
+    return name
+
+
+def clean_email(text: str | None) -> str | None:
+    """Check an email address; return it without outer spaces, or None when blank.
+
+    Raises:
+        InvalidInputError: the address is malformed, contains a control character
+            or is longer than ``MAX_EMAIL_LENGTH``.
+    """
+    email = text.strip() if text else ""
+    if not email:
+        return None
+    _check_characters("email", email)
+    _check_length("email", email, MAX_EMAIL_LENGTH)
+    if not _EMAIL.fullmatch(email):
+        raise InvalidInputError(
+            f"invalid email {quote_value(email)}: write it as name@domain.example"
+        )
+    return email
+
+
+def clean_external_id(text: str | None) -> str | None:
+    """Check the id of a member in the shop's POS; return it stripped, or None.
+
+    Raises:
+        InvalidInputError: the id contains a control character or is longer than
+            ``MAX_EXTERNAL_ID_LENGTH``.
+    """
+    external_id = text.strip() if text else ""
+    if not external_id:
+        return None
+    _check_characters("external id", external_id)
+    _check_length("external id", external_id, MAX_EXTERNAL_ID_LENGTH)
+    return external_id
 
 
 @dataclass(frozen=True)
@@ -110,20 +199,14 @@ def validate_new_member(
             till's region, the email is malformed, or ``require_contact`` is set
             and there is no phone and no email.
     """
-    name = " ".join(new.name.split())
-    if not name:
-        raise InvalidInputError("missing name: type the member's name")
+    name = clean_name(new.name)
     phone = None
     if new.phone and new.phone.strip():
         try:
             phone = normalize_phone(new.phone, ctx.settings.region)
         except InvalidPhoneError as error:
             raise InvalidInputError(str(error)) from error
-    email = new.email.strip() if new.email and new.email.strip() else None
-    if email is not None and not _EMAIL.fullmatch(email):
-        raise InvalidInputError(
-            f"invalid email {email!r}: write it as name@domain.example"
-        )
+    email = clean_email(new.email)
     if phone is None and email is None and require_contact:
         raise InvalidInputError(
             f"member {name!r} has no phone and no email: give at least one so the"
@@ -133,7 +216,7 @@ def validate_new_member(
         name,
         phone,
         email,
-        new.external_id or None,
+        clean_external_id(new.external_id),
         new.consent_email,
         new.consent_sms,
         new.is_demo,
@@ -261,11 +344,16 @@ def resolve_member(ctx: TillContext, ref: str, kind: str | None = None) -> Membe
     exists exactly, then a phone number.
 
     Raises:
+        InvalidInputError: the reference is empty.
         RejectedError: card not readable or blocked.
         NotFoundError: nothing matches.
         AmbiguousMemberError: several members share the phone.
     """
     text = ref.strip()
+    if not text:
+        raise InvalidInputError(
+            "missing member: give a card number, external id or phone number"
+        )
     if kind == "card" or (
         kind is None and text.isdigit() and len(text) == CARD_NUMBER_LENGTH
     ):
@@ -276,15 +364,15 @@ def resolve_member(ctx: TillContext, ref: str, kind: str | None = None) -> Membe
             return matches[0]
         if len(matches) > 1:
             raise AmbiguousMemberError(
-                f"{len(matches)} members have external id {text!r}", matches
+                f"{len(matches)} members have external id {quote_value(text)}", matches
             )
         if kind == "external-id":
-            raise NotFoundError(f"no member with external id {text!r}")
+            raise NotFoundError(f"no member with external id {quote_value(text)}")
     if kind in (None, "phone"):
         if kind is None and not looks_like_phone(text):
             raise NotFoundError(
-                f"no member found for {text!r}: give a card number, external id"
-                " or phone number"
+                f"no member found for {quote_value(text)}: give a card number,"
+                " external id or phone number"
             )
         matches = find_by_phone(ctx, text)
         if len(matches) == 1:
@@ -295,7 +383,7 @@ def resolve_member(ctx: TillContext, ref: str, kind: str | None = None) -> Membe
                 " by card number",
                 matches,
             )
-        raise NotFoundError(f"no member with phone {text!r}")
+        raise NotFoundError(f"no member with phone {quote_value(text)}")
     raise InvalidInputError(f"unknown reference kind {kind!r}")
 
 
@@ -329,7 +417,7 @@ def lookup_input(ctx: TillContext, raw: str) -> LookupResult:
         message = "" if members else f"no member with phone {scan.value}"
         return LookupResult("phone", members, message)
     members = search_by_name(ctx, scan.value)
-    message = "" if members else f"no member named {scan.value!r}"
+    message = "" if members else f"no member named {quote_value(scan.value)}"
     return LookupResult("name", members, message)
 
 
