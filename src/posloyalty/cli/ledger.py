@@ -24,6 +24,14 @@ members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
 ledger = lazy_import("posloyalty.services.ledger")
 
+_REF_HELP = "card number, external id or phone number of the member"
+# The article goes with the kind, for the help of --card, --phone, --external-id.
+_REF_KINDS = {
+    "card": "a card number",
+    "phone": "a phone number",
+    "external-id": "an external id",
+}
+
 
 def _add(subparsers, name: str, help_text: str, handler) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -64,9 +72,12 @@ def register(subparsers) -> None:
     add = _add(
         member_sub, "add", "enrol a member; prints the card number", cmd_member_add
     )
-    add.add_argument("--name", required=True)
-    add.add_argument("--phone")
-    add.add_argument("--email")
+    add.add_argument("--name", required=True, help="the member's full name")
+    add.add_argument(
+        "--phone",
+        help="phone number, national for the region or with + and country code",
+    )
+    add.add_argument("--email", help="email address")
     add.add_argument("--external-id", help="the member's id in the shop's POS")
     add.add_argument("--consent-email", action="store_true", help="agrees to emails")
     add.add_argument(
@@ -77,7 +88,7 @@ def register(subparsers) -> None:
     _add_ref_kind(show)
 
     sale = _add(subparsers, "sale", "record a sale and print its points", cmd_sale)
-    sale.add_argument("--member", required=True, metavar="REF")
+    sale.add_argument("--member", required=True, metavar="REF", help=_REF_HELP)
     _add_ref_kind(sale)
     sale.add_argument("--amount", required=True, help="sale total, such as 12.34")
     sale.add_argument(
@@ -87,7 +98,9 @@ def register(subparsers) -> None:
         metavar="CODE[=AMOUNT]",
         help="stock code of the sale, or of AMOUNT of it; repeat for several",
     )
-    sale.add_argument("--redeem", type=int, default=0, metavar="N", help="points spent")
+    sale.add_argument(
+        "--redeem", type=int, default=0, metavar="N", help="points spent on this sale"
+    )
     sale.add_argument(
         "--reward",
         metavar="CODE",
@@ -99,15 +112,22 @@ def register(subparsers) -> None:
     sale.add_argument("--print", action="store_true", help="print a receipt")
 
     ret = _add(subparsers, "return", "return all or part of a sale", cmd_return)
-    ret.add_argument("--sale", required=True, metavar="SALE_ID")
+    ret.add_argument(
+        "--sale",
+        required=True,
+        metavar="SALE_ID",
+        help="the sale_id that the sale command printed",
+    )
     ret.add_argument(
         "--amount", help="amount returned; the rest of the sale if omitted"
     )
 
     redeem = _add(subparsers, "redeem", "spend a member's points", cmd_redeem)
-    redeem.add_argument("--member", required=True, metavar="REF")
+    redeem.add_argument("--member", required=True, metavar="REF", help=_REF_HELP)
     _add_ref_kind(redeem)
-    redeem.add_argument("--points", required=True, type=int)
+    redeem.add_argument(
+        "--points", required=True, type=int, help="whole points to spend"
+    )
 
     _add(
         subparsers,
@@ -128,7 +148,7 @@ def _add_ref_kind(parser: argparse.ArgumentParser) -> None:
     for flag, kind in (("--card", "card"), ("--phone", "phone"),
                        ("--external-id", "external-id")):  # fmt: skip
         group.add_argument(flag, dest="ref_kind", action="store_const", const=kind,
-                           help=f"read the reference as a {kind.replace('-', ' ')}")  # fmt: skip
+                           help=f"read REF only as {_REF_KINDS[kind]}")  # fmt: skip
 
 
 def cmd_init(args: argparse.Namespace, ctx: TillContext) -> int:
