@@ -6,6 +6,7 @@ import csv
 import logging
 from typing import TextIO
 
+from posloyalty.domain.chain import entry_hash, ledger_entry_fields
 from posloyalty.server import models
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def verify() -> list[str]:
     Returns:
         One line per problem found; empty when the ledger is intact.
     """
-    from posloyalty.services.ledger import entry_hash
-
     db = models.server_proxy.obj
     problems: list[str] = []
     with db.atomic():
@@ -98,19 +97,10 @@ def verify() -> list[str]:
             key = (store, till)
             if key in broken:
                 continue
-            fields = [
-                entry_id,
-                member_id,
-                kind,
-                str(points),
-                sale_id or "",
-                store,
-                till,
-                staff or "",
-                reason or "",
-                reverses or "",
-                created_at,
-            ]
+            fields = ledger_entry_fields(
+                entry_id, member_id, kind, points, sale_id, store, till, staff,
+                reason, reverses, created_at,
+            )  # fmt: skip
             if prev_hash != last.get(key) or chain_hash != entry_hash(
                 prev_hash, fields
             ):

@@ -6,12 +6,12 @@ cached balance, the audit row and the outbox item commit together or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from posloyalty.domain.chain import entry_hash, ledger_entry_fields
 from posloyalty.services.context import TillContext
 from posloyalty.storage import models
 
@@ -30,40 +30,6 @@ _QUEUE_OUTBOX_SQL = (
 )
 
 ENTRY_KINDS = ("earn", "redeem", "adjust", "reverse", "expire", "bonus")
-
-
-def entry_hash(prev_hash: str | None, fields: list[str]) -> str:
-    """Hash one ledger entry or audit row together with its predecessor's hash."""
-    material = json.dumps([prev_hash or "", *fields], ensure_ascii=False)
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def _entry_fields(
-    entry_id: str,
-    member_id: str,
-    kind: str,
-    points: int,
-    sale_id: str | None,
-    store: str,
-    till: str,
-    staff: str | None,
-    reason: str | None,
-    reverses: str | None,
-    created_at: str,
-) -> list[str]:
-    return [
-        entry_id,
-        member_id,
-        kind,
-        str(points),
-        sale_id or "",
-        store,
-        till,
-        staff or "",
-        reason or "",
-        reverses or "",
-        created_at,
-    ]
 
 
 def append_entry(
@@ -92,7 +58,7 @@ def append_entry(
 
     row = db.execute_sql(_LAST_ENTRY_HASH_SQL, (store, till)).fetchone()
     prev_hash = row[0] if row else None
-    fields = _entry_fields(
+    fields = ledger_entry_fields(
         entry_id,
         member_id,
         kind,
@@ -238,7 +204,7 @@ def _check_ledger_chains(ctx: TillContext) -> list[str]:
         key = (store, till)
         if key in broken:
             continue
-        fields = _entry_fields(
+        fields = ledger_entry_fields(
             entry_id,
             member_id,
             kind,
