@@ -42,18 +42,29 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
     "CSV UTF-8" files read the same as the original export.
 
     Raises:
-        InvalidInputError: the file is missing, not UTF-8, or has no header.
+        InvalidInputError: the file is missing, unreadable, not UTF-8, not CSV,
+            or has no header. An error in a row is raised while iterating.
     """
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
-        reader = csv.reader(handle)
-        header = next(reader, None)
     except FileNotFoundError as error:
         raise InvalidInputError(f"file not found: {path}") from error
+    except OSError as error:
+        raise InvalidInputError(
+            f"cannot read {path} ({error.strerror or type(error).__name__}):"
+            " give the path of a CSV file this user can read"
+        ) from error
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
     except UnicodeDecodeError as error:
+        handle.close()
         raise InvalidInputError(
             f"{path} is not UTF-8 text: export it again as CSV UTF-8"
         ) from error
+    except csv.Error as error:
+        handle.close()
+        raise _not_csv(path, reader.line_num, error) from error
     if not header:
         handle.close()
         raise InvalidInputError(f"{path} is empty: it needs a header row")
@@ -71,15 +82,33 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
                     f"{path} line {reader.line_num + 1} is not UTF-8 text: export the"
                     " file again as CSV UTF-8"
                 ) from error
+            except csv.Error as error:
+                raise _not_csv(path, reader.line_num, error) from error
 
     return header, rows()
 
 
+def _not_csv(path: Path, line: int, error: csv.Error) -> InvalidInputError:
+    # The csv module stops at a field longer than its limit (128 KiB by
+    # default), which only a file that is not a CSV export, or an unclosed
+    # quote, produces.
+    return InvalidInputError(
+        f"{path} line {line} is not valid CSV ({error}): check for an unclosed"
+        " quote, or export the file again as CSV"
+    )
+
+
 def require_columns(path: Path, header: list[str], columns: dict[str, str]) -> None:
-    """Check that every mapped column is in the header."""
+    """Check that every mapped column is in the header exactly once."""
     missing = [column for column in columns.values() if column not in header]
     if missing:
         raise InvalidInputError(
             f"{path} has no column {missing[0]!r}: its columns are"
             f" {', '.join(header)}; fix --map"
+        )
+    repeated = [column for column in columns.values() if header.count(column) > 1]
+    if repeated:
+        raise InvalidInputError(
+            f"{path} has {header.count(repeated[0])} columns named {repeated[0]!r},"
+            " so it is unclear which one to read: rename or remove the others"
         )

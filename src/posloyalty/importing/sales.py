@@ -8,9 +8,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    Decimal,
+    DecimalException,
+    Inexact,
+    InvalidOperation,
+    localcontext,
+)
 from pathlib import Path
 
+from posloyalty.domain.money import MAX_AMOUNT_MINOR
 from posloyalty.domain.points import SaleLine
 from posloyalty.importing.csvfile import parse_column_map, read_rows, require_columns
 from posloyalty.services.context import TillContext
@@ -72,11 +79,25 @@ def _malformed(
     )
 
 
+def _number(text: str) -> Decimal:
+    """Read a finite number; raise ``InvalidOperation`` for text, NaN or infinity."""
+    value = Decimal(text.strip())
+    if not value.is_finite():
+        raise InvalidOperation(text)
+    return value
+
+
 def _minor(amount: Decimal, decimals: int) -> int | None:
-    scaled = amount.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
-        return None
-    return int(scaled)
+    """Return ``amount`` in minor units, or None when it has more decimals."""
+    # Inexact is trapped, so a digit beyond the currency's decimals, however
+    # far out (1e-999999999), is an error instead of being rounded away.
+    with localcontext() as context:
+        context.traps[Inexact] = True
+        try:
+            scaled = amount.quantize(Decimal(1).scaleb(-decimals))
+        except Inexact:
+            return None
+    return int(scaled.scaleb(decimals))
 
 
 def parse_journal(
@@ -125,26 +146,35 @@ def parse_journal(
             )
         try:
             if "amount" in columns:
-                amount = Decimal(row[columns["amount"]].strip())
+                amount = _number(row[columns["amount"]])
             else:
                 quantity_text = row[columns["quantity"]].strip()
                 price_text = row[columns["unit_price"]].strip()
-                amount = Decimal(quantity_text) * Decimal(price_text)
-        except InvalidOperation:
+                amount = _number(quantity_text) * _number(price_text)
+        except DecimalException:
             bad_column = get("amount") or columns["quantity"]
             value = row[bad_column]
             if "amount" not in columns:
                 try:
-                    Decimal(row[columns["quantity"]].strip())
+                    _number(row[columns["quantity"]])
                     bad_column, value = (
                         columns["unit_price"],
                         row[columns["unit_price"]],
                     )
-                except InvalidOperation:
+                except DecimalException:
                     pass
             raise _malformed(
                 path, line, bad_column, value, "write a number with a dot, like 2.55"
             ) from None
+        if amount.copy_abs() > currency.to_decimal(MAX_AMOUNT_MINOR):
+            raise _malformed(
+                path,
+                line,
+                get("amount") or columns["unit_price"],
+                str(amount),
+                "the largest amount is"
+                f" {currency.format_plain(MAX_AMOUNT_MINOR)} {currency.code}",
+            )
         minor = _minor(amount, currency.decimals)
         if minor is None:
             raise _malformed(
