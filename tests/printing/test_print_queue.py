@@ -389,3 +389,19 @@ def test_worker_thread_does_not_hold_caller(till, fast_printer_timeouts):
     assert elapsed < 1.0
     assert [job.status for job in jobs] == ["failed"] * 3
     assert all(job.last_error.startswith("printer offline") for job in jobs)
+
+
+def test_day_slip_prints_to_file(till):
+    from posloyalty.services import reports
+
+    _member(till, "Jürgen Weiß")
+    report = reports.day_report(till, till.now().date())
+    job_id = reports.queue_day_slip(till, report)
+
+    assert PrintWorker(till).run_once(till) is True
+
+    assert print_jobs.get_print_job(till, job_id).status == print_jobs.PRINTED
+    folder = till.data_dir / "receipts"
+    preview = (folder / f"job-{job_id:06d}-slip.txt").read_text()
+    assert f"End of day {report.day.isoformat()}" in preview
+    assert "members enrolled" in preview

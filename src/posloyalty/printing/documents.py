@@ -65,6 +65,18 @@ def test_page_blocks(settings: PrinterSettings) -> list[Block]:
     return blocks
 
 
+def slip_blocks(payload: dict) -> list[Block]:
+    """Lay out a slip, such as the end-of-day figures, from its title and lines.
+
+    The lines are laid out by whoever queued the slip, already cut to the paper.
+    """
+    title = str(payload.get("title", ""))
+    blocks: list[Block] = [TextLine(title, Align.CENTER, bold=True), Rule()]
+    blocks += [TextLine(str(line)) for line in payload.get("lines", [])]
+    blocks.append(Cut())
+    return blocks
+
+
 def job_blocks(
     ctx: TillContext, settings: PrinterSettings, job: PrintJobView
 ) -> list[Block]:
@@ -84,6 +96,8 @@ def job_blocks(
         return card_blocks(build_member_card(ctx, job.member_id))
     if job.kind == "test":
         return test_page_blocks(settings)
+    if job.kind == "slip":
+        return slip_blocks(job.payload)
     raise ValueError(f"print job {job.id} has unknown kind {job.kind!r}")
 
 

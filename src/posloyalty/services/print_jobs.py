@@ -21,7 +21,7 @@ from posloyalty.storage import models
 logger = logging.getLogger(__name__)
 
 QUEUED, PRINTING, PRINTED, FAILED = "queued", "printing", "printed", "failed"
-JOB_KINDS = ("receipt", "card", "test")
+JOB_KINDS = ("receipt", "card", "test", "slip")
 MAX_ATTEMPTS = 5
 RETRY_DELAYS_S = (2, 5, 15, 30)  # after the 1st, 2nd, 3rd and 4th failure
 BUSY_RETRY_DELAY_S = 1

@@ -174,8 +174,7 @@ def queue_day_slip(ctx: TillContext, report: DayReport) -> int:
     Returns:
         The print job's id.
     """
-    # TODO(printing): the printer worker must render ``slip`` jobs from the
-    # payload's "lines"; agree on the payload format with the printing adapter.
+    # The print worker lays out a slip's "title" and "lines" as they are.
     payload = {
         "title": f"End of day {report.day.isoformat()}",
         "lines": day_report_lines(report),
