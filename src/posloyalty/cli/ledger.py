@@ -325,7 +325,14 @@ def cmd_verify(args: argparse.Namespace, ctx: TillContext) -> int:
 def cmd_export(args: argparse.Namespace, ctx: TillContext) -> int:
     if args.file == "-":
         exports.write_balances_csv(ctx, sys.stdout)
-    else:
-        with open(args.file, "w", newline="", encoding="utf-8") as handle:
-            exports.write_balances_csv(ctx, handle)
+        return 0
+    try:
+        handle = open(args.file, "w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise CommandError(
+            f"cannot write {args.file} ({error.strerror or error}): give a file in"
+            " a folder that exists and that this user can write"
+        ) from error
+    with handle:
+        exports.write_balances_csv(ctx, handle)
     return 0
