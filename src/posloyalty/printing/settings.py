@@ -90,6 +90,19 @@ def _invalid_uri(text: str, reason: str) -> InvalidInputError:
     return InvalidInputError(f"invalid printer URI {text!r}: {reason}; {URI_HELP}")
 
 
+def _tcp_port(text: str, netloc: str) -> int:
+    """Read the port after the host, or the default when there is none."""
+    host, colon, port_text = netloc.rpartition(":")
+    if not colon or host.endswith(":") or port_text.endswith("]"):
+        return DEFAULT_TCP_PORT  # no port, or the colons of a bare IPv6 address
+    if not (port_text.isascii() and port_text.isdigit()):
+        raise _invalid_uri(text, f"the port {port_text!r} is not a number")
+    port = int(port_text)
+    if not 1 <= port <= 65535:
+        raise _invalid_uri(text, f"the port {port} is not between 1 and 65535")
+    return port
+
+
 def parse_printer_uri(text: str) -> PrinterUri:
     """Parse a printer URI.
 
@@ -99,14 +112,14 @@ def parse_printer_uri(text: str) -> PrinterUri:
     stripped = text.strip()
     if stripped.lower() == "none":
         return PrinterUri("none", "none")
-    parts = urlsplit(stripped)
+    try:
+        parts = urlsplit(stripped)
+    except ValueError as error:  # an unclosed IPv6 bracket, as in tcp://[::1
+        raise _invalid_uri(text, str(error)) from error
     scheme = parts.scheme.lower()
     query = parse_qs(parts.query)
     if scheme == "tcp":
-        try:
-            port = parts.port or DEFAULT_TCP_PORT
-        except ValueError as error:
-            raise _invalid_uri(text, "the port is not a number") from error
+        port = _tcp_port(text, parts.netloc)
         if not parts.hostname:
             raise _invalid_uri(text, "the host is missing")
         status = query.get("status", ["on"])[-1].lower()
@@ -130,7 +143,7 @@ def parse_printer_uri(text: str) -> PrinterUri:
         if not device:
             raise _invalid_uri(text, "the device path is missing")
         baud_text = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
-        if not baud_text.isdigit() or int(baud_text) <= 0:
+        if not (baud_text.isascii() and baud_text.isdigit()) or int(baud_text) <= 0:
             raise _invalid_uri(text, f"baudrate {baud_text!r} is not a positive number")
         return PrinterUri("serial", stripped, device=device, baudrate=int(baud_text))
     if scheme == "cups":
