@@ -13,6 +13,14 @@ from decimal import ROUND_DOWN, Decimal
 from posloyalty.domain.errors import RuleError
 from posloyalty.domain.money import Currency
 
+# Bounds of one ledger entry and of a balance, in whole points. They are far
+# above any real sale: the largest amount earns 10**10 points at one point per
+# 1.00. They keep a balance, and the sum of thousands of balances at the limit,
+# inside SQLite's 64-bit integers. Beyond those, SQLite turns the result of +
+# into a float, and SUM() fails with "integer overflow".
+MAX_ENTRY_POINTS = 10**12
+MAX_BALANCE_POINTS = 10**15
+
 
 @dataclass(frozen=True)
 class SaleLine:

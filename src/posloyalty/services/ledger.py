@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from posloyalty.domain.chain import entry_hash, ledger_entry_fields
+from posloyalty.domain.points import MAX_BALANCE_POINTS, MAX_ENTRY_POINTS
 from posloyalty.services.context import TillContext
+from posloyalty.services.errors import InvalidInputError
 from posloyalty.storage import models
 
 _LAST_ENTRY_HASH_SQL = (
     "SELECT chain_hash FROM ledger_entry WHERE store = ? AND till = ?"
     " ORDER BY rowid DESC LIMIT 1"
 )
-_ADD_TO_BALANCE_SQL = "UPDATE member SET balance = balance + ? WHERE id = ?"
+_ADD_TO_BALANCE_SQL = (
+    "UPDATE member SET balance = balance + ? WHERE id = ? RETURNING balance"
+)
 _INSERT_ENTRY_SQL = (
     "INSERT INTO ledger_entry (id, member_id, kind, points, sale_id, store, till,"
     " staff, reason, reverses_id, rule_version, created_at, prev_hash, chain_hash)"
@@ -48,9 +52,19 @@ def append_entry(
 
     Returns:
         The new entry's UUID.
+
+    Raises:
+        InvalidInputError: ``points`` is beyond ``MAX_ENTRY_POINTS`` either way,
+            or the balance would pass ``MAX_BALANCE_POINTS``; the caller's
+            transaction then rolls back.
     """
     if kind not in ENTRY_KINDS:
         raise ValueError(f"unknown ledger entry kind {kind!r}")
+    if abs(points) > MAX_ENTRY_POINTS:
+        raise InvalidInputError(
+            f"invalid points {points:+d}: one ledger entry is at most"
+            f" {MAX_ENTRY_POINTS} points either way; check the number"
+        )
     db = ctx.db
     store, till = ctx.settings.store, ctx.settings.till
     entry_id = str(uuid.uuid4())
@@ -92,7 +106,12 @@ def append_entry(
             chain_hash,
         ),
     )
-    db.execute_sql(_ADD_TO_BALANCE_SQL, (points, member_id))
+    balance_row = db.execute_sql(_ADD_TO_BALANCE_SQL, (points, member_id)).fetchone()
+    if balance_row is not None and abs(balance_row[0]) > MAX_BALANCE_POINTS:
+        raise InvalidInputError(
+            f"invalid points {points:+d}: the balance of member {member_id} would be"
+            f" {balance_row[0]}, beyond the limit of {MAX_BALANCE_POINTS} points"
+        )
     db.execute_sql(_QUEUE_OUTBOX_SQL, ("entry", entry_id, created_at))
     return entry_id
 
