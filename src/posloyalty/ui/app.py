@@ -123,9 +123,18 @@ def run_till(ctx: TillContext, options: StartOptions | None = None) -> int:
     # What the first paint does not need (babel, the print worker) starts once
     # the event loop runs.
     QTimer.singleShot(0, window.start)
+    exit_code = 0
     if options.lookup:
         window.run_guarded(lambda: window.submit_scan(options.lookup or ""))
-    if options.sale:
+    if options.sale and window.member is None:
+        # The window keeps the lookup's message, which says why nobody was found.
+        print(
+            f"posloyalty: sale not recorded: --lookup {options.lookup!r} attached no"
+            f" member ({window.message_area.text()})",
+            file=sys.stderr,
+        )
+        exit_code = 1
+    elif options.sale:
         window.amount_input.setText(options.sale)
         window.run_guarded(window.record_sale_from_input)
 
@@ -133,7 +142,7 @@ def run_till(ctx: TillContext, options: StartOptions | None = None) -> int:
     if options.screenshot is not None:
         screenshot = _Screenshot(app, window, options.screenshot)
     try:
-        return int(app.exec())
+        return int(app.exec()) or exit_code
     finally:
         del screenshot
         sys.excepthook = sys.__excepthook__
