@@ -285,7 +285,7 @@ def _threshold(ctx: TillContext, text: str) -> int:
     document = programme_service.programme_document(ctx)
     if document["tiers"]["basis"] == "spend":
         return parse_cli_amount(text, ctx)
-    if not text.strip().isdigit():
+    if not text.strip().isdecimal():
         raise CommandError(
             f"invalid --threshold {text!r}: use a whole number of points"
         )
@@ -337,7 +337,7 @@ def cmd_bonus_add(args: argparse.Namespace, ctx: TillContext) -> int:
 def cmd_challenge_add(args: argparse.Namespace, ctx: TillContext) -> int:
     if args.goal == "spend":
         target = parse_cli_amount(args.target, ctx)
-    elif args.target.strip().isdigit():
+    elif args.target.strip().isdecimal():
         target = int(args.target)
     else:
         raise CommandError(f"invalid --target {args.target!r}: use a whole number")

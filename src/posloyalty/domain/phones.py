@@ -23,7 +23,7 @@ def normalize_phone(text: str, region: str) -> str:
     import phonenumbers  # deferred: the module costs tens of ms at start-up
 
     candidates = [text]
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if ch.isdecimal())
     # A number written with its country code but no "+" (447700900123) is read
     # as national first; try it as international when that fails.
     if not text.strip().startswith("+") and digits and not digits.startswith("0"):
@@ -49,6 +49,8 @@ def looks_like_phone(text: str) -> bool:
     stripped = text.strip()
     if not stripped:
         return False
-    allowed = set("0123456789+-() .")
-    digits = sum(ch.isdigit() for ch in stripped)
-    return set(stripped) <= allowed and digits >= 6
+    # Decimal digits of other scripts count, because phonenumbers reads them
+    # (checked for Arabic-Indic and fullwidth digits); superscripts do not.
+    if not all(ch.isdecimal() or ch in "+-() ." for ch in stripped):
+        return False
+    return sum(ch.isdecimal() for ch in stripped) >= 6

@@ -55,7 +55,7 @@ def _check_whole(what: str, low: int, high: int, allow_off: bool = False):
         text = value.strip()
         if allow_off and text in ("", "off"):
             return ""
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not text.isdecimal() or not low <= int(text) <= high:
             off = ", or off" if allow_off else ""
             raise InvalidInputError(
                 f"invalid {what} {value!r}: use a whole number from {low} to {high}{off}"

@@ -119,7 +119,7 @@ class TillActions(QObject):
             return
         form = self.window.redeem_form
         text = form.points_input.text().strip()
-        if not text.isdigit() or int(text) <= 0:
+        if not text.isdecimal() or int(text) <= 0:
             self.window.show_message(
                 self.tr(
                     "Invalid points {text!r}: type a whole number above 0, such as 500."
