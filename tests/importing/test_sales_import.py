@@ -147,3 +147,17 @@ def _counts(data_dir):
             " WHERE e.sale_id IS NOT NULL AND s.id IS NULL"
         ).fetchone()[0]
     return {"sale": sales_count, "entries_without_sale": orphans}
+
+
+def test_zero_total_invoice_enrols_nobody(journal_till, tmp_path):
+    path = tmp_path / "j.csv"
+    path.write_text(
+        HEADER
+        + "1,A,x,1,12/1/10 8:00,10.00,777\n"
+        + "1,A,x,-1,12/1/10 8:00,10.00,777\n",
+        encoding="utf-8",
+    )
+    report = import_sales(journal_till, path, MAP, TIME_FORMAT, enroll_unknown=True)
+    assert report.skipped_invoices == {"total is zero": 1}
+    assert report.members_enrolled == 0
+    assert journal_till.db.execute_sql("SELECT COUNT(*) FROM member").fetchone()[0] == 0

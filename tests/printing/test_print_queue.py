@@ -405,3 +405,23 @@ def test_day_slip_prints_to_file(till):
     preview = (folder / f"job-{job_id:06d}-slip.txt").read_text()
     assert f"End of day {report.day.isoformat()}" in preview
     assert "members enrolled" in preview
+
+
+def test_usb_without_libusb_names_the_package(till, monkeypatch):
+    import usb.core
+
+    def no_backend(**_match):
+        raise usb.core.NoBackendError("No backend available")
+
+    monkeypatch.setattr(usb.core, "find", no_backend)
+    _configure(till, "usb://04b8:0202")
+    result = sales.record_sale(
+        till, SaleRequest(_member(till), 1000, print_receipt=True)
+    )
+
+    assert PrintWorker(till).run_once(till) is True
+
+    job = print_jobs.get_print_job(till, result.print_job_id)
+    assert job.status == print_jobs.FAILED
+    assert "needs libusb" in job.last_error
+    assert "apt-get install libusb-1.0-0" in job.last_error

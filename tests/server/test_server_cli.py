@@ -76,6 +76,8 @@ def test_export_and_reports_on_empty_programme(server_url, tmp_path):
         pytest.param(("--database", "postgresql://postgres@127.0.0.1:1/x", "tills"),
                      "cannot open the database", id="unreachable"),
         pytest.param(("--listen", "nowhere", "serve"), "invalid --listen", id="listen"),
+        pytest.param(("--listen", "127.0.0.1:²", "serve"), "invalid --listen",
+                     id="superscript-port"),
     ],
 )  # fmt: skip
 def test_bad_options_give_one_line(tmp_path, args, message):

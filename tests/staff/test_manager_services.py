@@ -264,3 +264,20 @@ def test_undo_without_redemption_is_not_found(shop):
     member = enrol(shop)
     with pytest.raises(NotFoundError, match="no redemption at Till 1"):
         manager.undo_last_redemption(shop, member.id, creds("Bob"))
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        pytest.param("late \x1b[2J", id="escape"),
+        pytest.param("order \u202e123", id="bidi-override"),
+        pytest.param("x" * 501, id="too-long"),
+    ],
+)
+def test_adjust_reason_text_checked(shop, note):
+    member = enrol(shop)
+    with pytest.raises(InvalidInputError, match="invalid reason"):
+        manager.adjust_balance(
+            shop, member.id, 10, "goodwill", creds("Alice"), note=note
+        )
+    assert entries(shop, member.id) == []

@@ -254,15 +254,16 @@ def import_sales(
             if exists:
                 report.skip_invoice("already imported")
                 continue
+            # Checked before the member, so a skipped invoice enrols nobody.
+            total = invoice.total_minor
+            if total == 0:
+                report.skip_invoice("total is zero")
+                continue
             member_id = _member_for(
                 ctx, invoice.member_ref, enroll_unknown, member_ids, report
             )
             if member_id is None:
                 report.skip_invoice("unknown member (use --enroll-unknown)")
-                continue
-            total = invoice.total_minor
-            if total == 0:
-                report.skip_invoice("total is zero")
                 continue
             eligible = rule.eligible_total(invoice.lines)
             if total > 0:

@@ -113,6 +113,13 @@ def _map_error(uri: PrinterUri, error: BaseException) -> PrinterError:
         )
     if isinstance(error, DeviceNotFoundError):
         return _offline(uri, "cannot be opened")
+    if type(error).__name__ == "NoBackendError":
+        # pyusb found no libusb library on this machine, so no USB printer opens.
+        return PrinterError(
+            f"USB printing needs libusb, which is not installed: install it (Debian:"
+            f" apt-get install libusb-1.0-0), then reprint; printer {uri.description}",
+            "error",
+        )
     usb_errno = _usb_errno(error)
     if usb_errno == errno.EBUSY:
         return PrinterError(

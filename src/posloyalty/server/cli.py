@@ -52,7 +52,7 @@ def database_url(args: argparse.Namespace) -> str:
 
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise UsageError(
             f"invalid --listen {text!r}: write HOST:PORT, such as 127.0.0.1:8700"
         )

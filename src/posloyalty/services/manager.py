@@ -17,6 +17,7 @@ from posloyalty.domain.staff import Permission, Role
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import InvalidInputError, NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry, parse_time
+from posloyalty.services.members import check_characters, check_length
 from posloyalty.services.staff import (
     Credentials,
     StaffView,
@@ -88,6 +89,10 @@ class ReversalResult:
         return self.balance < 0
 
 
+# Free text after the listed reason, such as an order number or a complaint.
+MAX_REASON_LENGTH = 500
+
+
 def adjust_reasons(ctx: TillContext) -> list[str]:
     """Return the reasons a person may choose for an adjustment, in order."""
     return staff_setting(ctx, "adjust_reasons").split(",")
@@ -116,7 +121,10 @@ def check_reason(ctx: TillContext, reason: str, note: str = "") -> tuple[str, st
             f"adjustment reason {shown} is not in the list: use one of"
             f" {', '.join(allowed)}, optionally followed by ': free text'"
         )
-    return code, " ".join(note.split())
+    note = " ".join(note.split())
+    check_characters("reason", note)
+    check_length("reason", note, MAX_REASON_LENGTH)
+    return code, note
 
 
 def _adjust_limit(ctx: TillContext, role: Role) -> int:

@@ -99,7 +99,8 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def _check_characters(what: str, text: str) -> None:
+def check_characters(what: str, text: str) -> None:
+    """Reject typed text with a control character or a bidirectional override."""
     for char in text:
         if unicodedata.category(char) in _UNTYPABLE_CATEGORIES or (
             char in _BIDI_CONTROLS
@@ -110,7 +111,8 @@ def _check_characters(what: str, text: str) -> None:
             )
 
 
-def _check_length(what: str, text: str, limit: int) -> None:
+def check_length(what: str, text: str, limit: int) -> None:
+    """Reject typed text longer than ``limit`` characters."""
     if len(text) > limit:
         raise InvalidInputError(
             f"invalid {what} {quote_value(text)}: use at most {limit} characters"
@@ -127,13 +129,13 @@ def clean_name(text: str) -> str:
     name = unicodedata.normalize("NFC", " ".join(text.split()))
     if not name:
         raise InvalidInputError("missing name: type the member's name")
-    _check_characters("name", name)
+    check_characters("name", name)
     if not any(unicodedata.category(char)[0] in "LN" for char in name):
         raise InvalidInputError(
             f"invalid name {quote_value(name)}: it has no letter or digit; type the"
             " member's name"
         )
-    _check_length("name", name, MAX_NAME_LENGTH)
+    check_length("name", name, MAX_NAME_LENGTH)
     return name
 
 
@@ -147,8 +149,8 @@ def clean_email(text: str | None) -> str | None:
     email = text.strip() if text else ""
     if not email:
         return None
-    _check_characters("email", email)
-    _check_length("email", email, MAX_EMAIL_LENGTH)
+    check_characters("email", email)
+    check_length("email", email, MAX_EMAIL_LENGTH)
     if not _EMAIL.fullmatch(email):
         raise InvalidInputError(
             f"invalid email {quote_value(email)}: write it as name@domain.example"
@@ -166,8 +168,8 @@ def clean_external_id(text: str | None) -> str | None:
     external_id = text.strip() if text else ""
     if not external_id:
         return None
-    _check_characters("external id", external_id)
-    _check_length("external id", external_id, MAX_EXTERNAL_ID_LENGTH)
+    check_characters("external id", external_id)
+    check_length("external id", external_id, MAX_EXTERNAL_ID_LENGTH)
     return external_id
 
 
