@@ -127,6 +127,7 @@ def test_push_into_another_tills_chain_is_rejected(api, new_till):
     "change, message",
     [
         pytest.param({3: 1.5}, "points must be whole", id="fractional-points"),
+        pytest.param({3: 2**63 - 1}, "points beyond", id="huge-points"),
         pytest.param({2: "gift"}, "unknown kind", id="unknown-kind"),
         pytest.param({11: "2025-03-29"}, "created_at", id="short-time"),
         pytest.param({13: None}, "chain_hash", id="missing-hash"),

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from peewee import Database
 
+from posloyalty.domain.points import MAX_ENTRY_POINTS
 from posloyalty.server import models
 from posloyalty.server.database import is_postgres
 from posloyalty.server.errors import Conflict, ServerError
@@ -87,6 +88,10 @@ def _check_entries(rows: list) -> None:
             raise _reject_row("entry", index, row, f"unknown kind {kind!r}")
         if not _is_int(points):
             raise _reject_row("entry", index, row, "points must be whole")
+        if abs(points) > MAX_ENTRY_POINTS:
+            raise _reject_row(
+                "entry", index, row, f"points beyond {MAX_ENTRY_POINTS} either way"
+            )
         if not (_is_text(store) and _is_text(till)):
             raise _reject_row("entry", index, row, "missing store or till")
         if not (_is_optional_text(sale_id, 64) and _is_optional_text(reverses, 64)):
