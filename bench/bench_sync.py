@@ -81,6 +81,8 @@ class _Cluster:
         self.folder: str | None = None
         if not self.url:
             self.folder = tempfile.mkdtemp(prefix="posloyalty-bench-pg.")
+            # The cluster runs as the postgres user, who must enter this folder.
+            os.chmod(self.folder, 0o755)
             self.url = subprocess.run(
                 [str(REPO / "tools" / "pg-throwaway.sh"), "start", f"{self.folder}/c"],
                 check=True, capture_output=True, text=True,

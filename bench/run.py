@@ -85,8 +85,14 @@ def main() -> int:
             failed = True
 
     machine = machine_description()
+    results_file = BENCH_DIR / "results.json"
+    if args.only and results_file.exists():
+        # A partial run updates its own entries and keeps the others.
+        previous = json.loads(results_file.read_text())
+        previous.pop("machine", None)
+        results = {**previous, **results}
     output = {"machine": machine, **results}
-    (BENCH_DIR / "results.json").write_text(json.dumps(output, indent=2) + "\n")
+    results_file.write_text(json.dumps(output, indent=2) + "\n")
     write_markdown(BENCH_DIR / "results.md", machine, results)
     for name, entry in sorted(results.items()):
         if "error" in entry:

@@ -85,12 +85,21 @@ def cli(data_dir: Path, capsys) -> Iterator:
     yield run
 
 
-def run_console_script(name: str, *args: str, env: dict | None = None,
-                       input: str | None = None, timeout: float = 120) -> CliResult:
+def run_console_script(
+    name: str,
+    *args: str,
+    env: dict | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+) -> CliResult:
     """Run an installed console script (``posloyalty``) as a separate process."""
     script = Path(sys.executable).parent / name
     result = subprocess.run(
-        [str(script), *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, input=input,
+        [str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        input=input,
     )
     return CliResult(result.returncode, result.stdout, result.stderr)

@@ -38,7 +38,9 @@ def test_layer_imports(layer):
     offences = []
     for path in sorted(folder.rglob("*.py")):
         for name in imported_modules(path):
-            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]):
+            if any(
+                name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]
+            ):
                 offences.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert offences == []
 

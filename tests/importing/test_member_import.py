@@ -75,6 +75,15 @@ def test_second_import_adds_nobody(till):
     assert legacy.imported == 0
 
 
+def test_square_after_shopify_adds_nobody(till):
+    import_members(till, MEMBERS / "shopify_customers.csv")
+    square = import_members(till, MEMBERS / "square_customers.csv")
+    assert square.imported == 0
+    assert square.already_present == 11
+    count = till.db.execute_sql("SELECT COUNT(*) FROM member").fetchone()[0]
+    assert count == 11
+
+
 def test_custom_map_and_damaged_phone(till, tmp_path):
     path = tmp_path / "members.csv"
     path.write_text(

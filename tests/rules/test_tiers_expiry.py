@@ -2,7 +2,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from conftest import FakeClock
 from ledger_helpers import enrol, ledger_sum, sale
 from posloyalty.services import sales
 from posloyalty.services.expiry import run_expiry

@@ -126,28 +126,35 @@ def _row_to_member(row: dict[str, str], columns: dict[str, str]) -> NewMember:
 
 
 def _is_present(ctx: TillContext, member: NewMember) -> bool:
+    """Tell whether the member is already enrolled.
+
+    The same external id matches. So does the same name with the same email or
+    the same phone, because each shop system has its own customer ids: a shop
+    moving from Shopify to Square exports the same people under new ids.
+    """
     db = ctx.db
+    key = name_key(member.name)
+    checks = []
     if member.external_id:
-        return (
-            db.execute_sql(
-                "SELECT 1 FROM member WHERE external_id = ?", (member.external_id,)
-            ).fetchone()
-            is not None
+        checks.append(
+            ("SELECT 1 FROM member WHERE external_id = ?", (member.external_id,))
         )
     if member.email:
-        return (
-            db.execute_sql(
+        checks.append(
+            (
                 "SELECT 1 FROM member WHERE email = ? AND name_key = ?",
-                (member.email, name_key(member.name)),
-            ).fetchone()
-            is not None
+                (member.email, key),
+            )
         )
-    return (
-        db.execute_sql(
-            "SELECT 1 FROM member WHERE phone = ? AND name_key = ?",
-            (member.phone, name_key(member.name)),
-        ).fetchone()
-        is not None
+    if member.phone:
+        checks.append(
+            (
+                "SELECT 1 FROM member WHERE phone = ? AND name_key = ?",
+                (member.phone, key),
+            )
+        )
+    return any(
+        db.execute_sql(sql, params).fetchone() is not None for sql, params in checks
     )
 
 
