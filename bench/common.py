@@ -30,6 +30,21 @@ def time_calls(function: Callable[[int], object], count: int) -> list[float]:
     return samples
 
 
+def time_pairs(
+    product: Callable[[int], object], baseline: Callable[[int], object], count: int
+) -> tuple[list[float], list[float]]:
+    """Time ``product(i)`` and ``baseline(i)`` for each i, alternating which goes first."""
+    product_samples, baseline_samples = [], []
+    clock = time.perf_counter
+    for i in range(count):
+        order = ((product, product_samples), (baseline, baseline_samples))
+        for function, samples in order if i % 2 else reversed(order):
+            start = clock()
+            function(i)
+            samples.append(clock() - start)
+    return product_samples, baseline_samples
+
+
 def summary(product: list[float], baseline: list[float], target: str,
             use_p99: bool = False) -> dict:  # fmt: skip
     """Median and p99 of the product, and its ratio to the baseline."""

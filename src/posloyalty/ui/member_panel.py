@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
@@ -17,9 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from posloyalty.domain.cards import mask_card_number
-from posloyalty.domain.loyalty_block import LoyaltyBlock
 from posloyalty.services.views import EntryView, MemberView
 from posloyalty.ui.format import format_local_time, format_points
+
+if TYPE_CHECKING:
+    # Only a type here: the module and the receipt layout behind it load with
+    # the loyalty service, after the window is shown.
+    from posloyalty.domain.loyalty_block import LoyaltyBlock
 
 logger = logging.getLogger(__name__)
 
