@@ -46,6 +46,25 @@ def _sql(db: Database, text: str) -> str:
     return text if db.param == "?" else text.replace("?", db.param)
 
 
+def _insert_many(db: Database, insert: str, conflict: str, params: list[tuple]) -> None:
+    """Run ``insert VALUES (...) conflict`` for every row of ``params``.
+
+    On PostgreSQL the rows go as multi-row VALUES lists, because psycopg2's
+    ``executemany`` makes one round trip per row.
+    """
+    if not params:
+        return
+    if is_postgres(db):
+        from psycopg2.extras import execute_values
+
+        execute_values(
+            db.cursor(), f"{insert} VALUES %s {conflict}", params, page_size=1000
+        )
+        return
+    marks = ", ".join("?" * len(params[0]))
+    db.cursor().executemany(f"{insert} VALUES ({marks}) {conflict}", params)
+
+
 def _chunks(items: Sequence, size: int = 500) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -211,12 +230,13 @@ def _claim_chains(db: Database, till: models.Till, entries: list) -> None:
 
 def _upsert_members(db: Database, till: models.Till, rows: list, base: int) -> int:
     """Insert or update members, the later edit winning; returns the new counter."""
-    sql = _sql(
-        db,
+    insert = (
         "INSERT INTO member (id, external_id, phone, name, name_key, email,"
         " consent_email, consent_sms, is_demo, balance, created_at, updated_at,"
-        " updated_by, erased_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id,"
+        " updated_by, erased_at, seq)"
+    )
+    conflict = (
+        "ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id,"
         " phone = excluded.phone, name = excluded.name, name_key = excluded.name_key,"
         " email = excluded.email, consent_email = excluded.consent_email,"
         " consent_sms = excluded.consent_sms, is_demo = excluded.is_demo,"
@@ -224,7 +244,7 @@ def _upsert_members(db: Database, till: models.Till, rows: list, base: int) -> i
         " erased_at = excluded.erased_at, seq = excluded.seq"
         " WHERE excluded.updated_at > member.updated_at"
         " OR (excluded.updated_at = member.updated_at"
-        " AND excluded.updated_by > COALESCE(member.updated_by, -1))",
+        " AND excluded.updated_by > COALESCE(member.updated_by, -1))"
     )
     params = []
     for offset, row in enumerate(rows, start=1):
@@ -240,6 +260,7 @@ def _upsert_members(db: Database, till: models.Till, rows: list, base: int) -> i
                 bool(row.get("consent_email")),
                 bool(row.get("consent_sms")),
                 bool(row.get("is_demo")),
+                0,  # balance: entries add to it as they arrive
                 row["created_at"],
                 row["updated_at"],
                 till.id if updated_by is None else updated_by,
@@ -247,52 +268,48 @@ def _upsert_members(db: Database, till: models.Till, rows: list, base: int) -> i
                 base + offset,
             )
         )
-    cursor = db.cursor()
-    cursor.executemany(sql, params)
+    _insert_many(db, insert, conflict, params)
     return base + len(rows)
 
 
 def _upsert_cards(db: Database, rows: list) -> None:
     """Insert cards; a card blocked at any till stays blocked."""
-    sql = _sql(
-        db,
-        "INSERT INTO card (number, member_id, issued_at, blocked_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (number) DO UPDATE"
-        " SET blocked_at = COALESCE(card.blocked_at, excluded.blocked_at)",
-    )
     params = [
         (r["number"], r["member_id"], r["issued_at"], r.get("blocked_at")) for r in rows
     ]
-    db.cursor().executemany(sql, params)
+    _insert_many(
+        db,
+        "INSERT INTO card (number, member_id, issued_at, blocked_at)",
+        "ON CONFLICT (number) DO UPDATE"
+        " SET blocked_at = COALESCE(card.blocked_at, excluded.blocked_at)",
+        params,
+    )
 
 
 def _copy_rows(db: Database, table: str, columns: Sequence[str], rows: list) -> None:
     """Load rows into a temporary table with PostgreSQL's COPY, in CSV form.
 
-    The first column written is the row's position, so the insert that follows
-    can number rows in the order the till sent them.
+    The table's ``ord`` column numbers the rows in the order COPY reads them,
+    which is the order the till sent them.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for position, row in enumerate(rows):
-        writer.writerow((position, *row))
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     buffer.seek(0)
     cursor = db.cursor()
     cursor.copy_expert(
-        f"COPY {table} (ord, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
-        buffer,
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
     )
 
 
 _PG_STAGING = {
     "incoming_entry": (
-        "CREATE TEMP TABLE IF NOT EXISTS incoming_entry (ord integer, id text,"
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_entry (ord bigserial, id text,"
         " member_id text, kind text, points bigint, sale_id text, store text,"
         " till text, staff text, reason text, reverses_id text, rule_version integer,"
         " created_at text, prev_hash text, chain_hash text) ON COMMIT DELETE ROWS"
     ),
     "incoming_sale": (
-        "CREATE TEMP TABLE IF NOT EXISTS incoming_sale (ord integer, id text,"
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_sale (ord bigserial, id text,"
         " source text, external_ref text, member_id text, amount_minor bigint,"
         " eligible_minor bigint, currency text, original_sale_id text, store text,"
         " till text, staff text, occurred_at text, recorded_at text)"
@@ -322,7 +339,11 @@ def _insert_pg(
     _copy_rows(db, staging, columns, rows)
     names = ", ".join(columns)
     extra_names = "origin_till, seq" + (", received_at" if received_at else "")
-    extra_values = "%s, %s + ord + 1" + (", %s" if received_at else "")
+    # ord keeps counting across pushes on one connection, so rows are numbered
+    # from the base by their rank in this page.
+    extra_values = "%s, %s + row_number() OVER (ORDER BY ord)" + (
+        ", %s" if received_at else ""
+    )
     params: list[object] = [till.id, base]
     if received_at:
         params.append(received_at)
