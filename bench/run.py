@@ -50,17 +50,20 @@ def machine_description() -> dict[str, str]:
 def write_markdown(path: Path, machine: dict[str, str], results: dict) -> None:
     lines = ["# Benchmark results", ""]
     lines += [f"- {key}: {value}" for key, value in machine.items()]
-    lines += ["", "| benchmark | median | p99 | unit | ratio to baseline | target |",
-              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += ["", "| benchmark | median | p99 | baseline median | unit | ratio | target |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, entry in sorted(results.items()):
         if name == "machine":
             continue
         if "error" in entry:
-            lines.append(f"| {name} | failed: {entry['error']} | | | | |")
+            lines.append(f"| {name} | failed: {entry['error']} | | | | | |")
             continue
+        baseline = entry.get("baseline_median")
+        shown_baseline = f"{baseline:.6g}" if baseline is not None else ""
         lines.append(
             f"| {name} | {entry['median']:.6g} | {entry.get('p99', float('nan')):.6g}"
-            f" | {entry['unit']} | {entry['ratio']:.2f} | {entry.get('target', '')} |"
+            f" | {shown_baseline} | {entry['unit']} | {entry['ratio']:.2f}"
+            f" | {entry.get('target', '')} |"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
