@@ -13,6 +13,7 @@ import json
 import logging
 import os
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -31,8 +32,9 @@ class _Unauthorized(Exception):
 
 
 def _json(payload: object, status: int = 200) -> Response:
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(
+        orjson.dumps(payload), status_code=status, media_type="application/json"
+    )
 
 
 def _till_of(request: Request) -> models.Till:

@@ -8,7 +8,6 @@ to number N therefore never misses a row committed later with a number below N.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections.abc import Iterable, Sequence
@@ -286,20 +285,69 @@ def _upsert_cards(db: Database, rows: list) -> None:
     )
 
 
-def _copy_rows(db: Database, table: str, columns: Sequence[str], rows: list) -> None:
-    """Load rows into a temporary table with PostgreSQL's COPY, in CSV form.
+# COPY's text format reads these characters inside a value as escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(rows: list, int_columns: frozenset[int], escape: bool = False) -> str:
+    """Format rows in COPY's text format: tab-separated, ``\\N`` for NULL.
+
+    ``int_columns`` are the positions of the columns that hold whole numbers
+    (or None); every other column holds text or None. Converting a column at
+    a time takes less than half the time of the csv module on 10,000 pushed
+    entries (measured with bench_sync's rows). Values are escaped only when a
+    first pass finds a tab, a line break or a backslash among them.
+    """
+    nulls = 0
+    columns: list[Sequence[str]] = []
+    for index, column in enumerate(zip(*rows, strict=True)):
+        if index in int_columns:
+            nulls += column.count(None)
+            columns.append(["\\N" if v is None else str(v) for v in column])
+        elif escape:
+            columns.append(
+                ["\\N" if v is None else v.translate(_COPY_ESCAPES) for v in column]
+            )
+        elif None in column:
+            nulls += column.count(None)
+            columns.append(["\\N" if v is None else v for v in column])
+        else:
+            columns.append(column)
+    text = "\n".join(map("\t".join, zip(*columns, strict=True)))
+    if escape:
+        return text
+    # A special character inside a value adds to one of these counts.
+    if (
+        text.count("\t") != (len(columns) - 1) * len(rows)
+        or text.count("\n") != len(rows) - 1
+        or text.count("\\") != nulls
+        or "\r" in text
+    ):
+        return _copy_text(rows, int_columns, escape=True)
+    return text
+
+
+def _copy_rows(
+    db: Database,
+    table: str,
+    columns: Sequence[str],
+    rows: list,
+    int_columns: frozenset[int] = frozenset(),
+) -> None:
+    """Load rows into a temporary table with PostgreSQL's COPY.
 
     The table's ``ord`` column numbers the rows in the order COPY reads them,
     which is the order the till sent them.
     """
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
-    cursor = db.cursor()
-    cursor.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
-    )
+    buffer = io.StringIO(_copy_text(rows, int_columns))
+    db.cursor().copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
 
+
+# Columns of whole numbers, which ``_check_entries`` and ``_check_sales`` ensure.
+_INT_COLUMNS = {
+    "incoming_entry": frozenset((_E["points"], _E["rule_version"])),
+    "incoming_sale": frozenset((_S["amount_minor"], _S["eligible_minor"])),
+}
 
 _PG_STAGING = {
     "incoming_entry": (
@@ -336,7 +384,7 @@ def _insert_pg(
     is_entry = table == "ledger_entry"
     staging = "incoming_entry" if is_entry else "incoming_sale"
     db.execute_sql(_PG_STAGING[staging])
-    _copy_rows(db, staging, columns, rows)
+    _copy_rows(db, staging, columns, rows, _INT_COLUMNS[staging])
     names = ", ".join(columns)
     extra_names = "origin_till, seq" + (", received_at" if received_at else "")
     # ord keeps counting across pushes on one connection, so rows are numbered
