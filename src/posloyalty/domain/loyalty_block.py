@@ -36,6 +36,9 @@ class LoyaltyBlock:
         next_reward_name: the cheapest reward not yet affordable, or ``None``.
         to_next_reward: points still missing for it.
         challenges: the challenges of the current periods.
+        wallet_balance: the balance of the household wallet the member
+            shares, or ``None`` for a member who spends alone.
+        wallet_members: how many members share the wallet (0 when alone).
     """
 
     tier_name: str | None
@@ -47,6 +50,8 @@ class LoyaltyBlock:
     next_reward_name: str | None
     to_next_reward: int
     challenges: tuple[ChallengeLine, ...]
+    wallet_balance: int | None = None
+    wallet_members: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -59,6 +64,7 @@ class LoyaltyBlock:
             or self.rewards_ready
             or self.next_reward_name
             or self.challenges
+            or self.wallet_balance is not None
         )
 
 
@@ -67,6 +73,8 @@ def loyalty_blocks(block: LoyaltyBlock) -> list[Block]:
     if block.is_empty:
         return []
     blocks: list[Block] = [Rule(), TextLine("Loyalty", Align.CENTER, bold=True)]
+    if block.wallet_balance is not None:
+        blocks.append(Pair("Household wallet", f"{block.wallet_balance} points"))
     if block.tier_name:
         blocks.append(Pair("Tier", block.tier_name))
     if block.next_tier_name:

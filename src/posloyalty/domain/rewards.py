@@ -31,15 +31,22 @@ def max_points_for_basket(
 
 
 def check_redemption(
-    policy: RedemptionPolicy, spendable: int, points: int, pending: int = 0
+    policy: RedemptionPolicy,
+    spendable: int,
+    points: int,
+    pending: int = 0,
+    holder: str = "the member",
 ) -> None:
     """Check that a member may spend ``points`` from ``spendable`` points.
 
     Args:
         policy: the programme's redemption policy.
-        spendable: the balance less points still pending.
+        spendable: the balance less points still pending; for a household,
+            the shared wallet's.
         points: points to spend, positive.
         pending: points still pending, named in the message when they matter.
+        holder: who holds the points, as the message names them, such as
+            ``the household wallet``.
 
     Raises:
         RedemptionError: the member holds less than the minimum balance, or
@@ -48,13 +55,13 @@ def check_redemption(
     if spendable < policy.minimum_balance:
         raise RedemptionError(
             f"not enough points to redeem: the programme needs a balance of at least"
-            f" {policy.minimum_balance} before points can be spent, the member has"
+            f" {policy.minimum_balance} before points can be spent, {holder} has"
             f" {spendable}"
         )
     if points > spendable:
         waiting = f" ({pending} more are pending until the return window ends)"
         raise RedemptionError(
-            f"not enough points: the member has {spendable} to spend"
+            f"not enough points: {holder} has {spendable} to spend"
             f"{waiting if pending else ''}, asked for {points}"
         )
 

@@ -36,7 +36,7 @@ from posloyalty.services.loyalty import (
     challenge_statuses,
     member_tier,
     net_bonus,
-    pending_points,
+    wallet_funds,
 )
 from posloyalty.services.programme import Rules, rules_of_version
 from posloyalty.storage.programme import MemberProfile, SaleEarning
@@ -76,7 +76,8 @@ def plan_earning(
     """Check what the sale spends against the policies and compute its points.
 
     Runs inside the sale's transaction, so the balance it checks is the one
-    the sale's entries are written against.
+    the sale's entries are written against. Points and rewards are paid from
+    the member's household wallet (the member alone without a household).
 
     Raises:
         RedemptionError: a redemption policy rejects the points or the reward.
@@ -115,13 +116,14 @@ def plan_earning(
     if spend:
         if reward is not None:
             check_reward(reward, tier.tier, programme.tiers.levels, local.date())
-        balance = int(
-            ctx.db.execute_sql(
-                "SELECT balance FROM member WHERE id = ?", (member_id,)
-            ).fetchone()[0]
+        funds = wallet_funds(ctx, member_id, programme, now)
+        check_redemption(
+            programme.redemption,
+            funds.spendable,
+            spend,
+            funds.pending,
+            funds.holder,
         )
-        pending = pending_points(ctx, member_id, programme, now)
-        check_redemption(programme.redemption, balance - pending, spend, pending)
 
     reasons: dict[str, str] = {}
     birthday_due = False

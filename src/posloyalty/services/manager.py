@@ -494,10 +494,12 @@ def undo_last_redemption(
 
 
 def overdrawn_members(ctx: TillContext) -> list[MemberView]:
-    """List members whose balance is below zero, lowest first, for a manager."""
+    """List members below zero, lowest first, for a manager.
+
+    A member of a household whose shared wallet is at 0 or above is left out,
+    because the wallet paid for what the member spent.
+    """
+    from posloyalty.services.household import overdrawn_member_ids
     from posloyalty.services.members import get_member
 
-    rows = ctx.db.execute_sql(
-        "SELECT id FROM member WHERE balance < 0 ORDER BY balance, id"
-    ).fetchall()
-    return [get_member(ctx, row[0]) for row in rows]
+    return [get_member(ctx, member_id) for member_id in overdrawn_member_ids(ctx)]

@@ -131,14 +131,14 @@ def build_receipt(ctx: TillContext, sale_id: str, is_copy: bool = False) -> Rece
         card_number=_card_number(ctx, member.id),
         is_return=is_return,
         is_copy=is_copy,
-        loyalty=_loyalty_lines(ctx, member.id),
+        loyalty=_loyalty_lines(ctx, member.id, sale.id),
     )
 
 
-def _loyalty_lines(ctx: TillContext, member_id: str) -> tuple[Block, ...]:
-    """Lay out the member's programme standing; a receipt prints without it on error."""
+def _loyalty_lines(ctx: TillContext, member_id: str, sale_id: str) -> tuple[Block, ...]:
+    """Lay out the standing after the sale; the receipt prints without it on error."""
     try:
-        return tuple(loyalty_blocks(receipt_loyalty_block(ctx, member_id)))
+        return tuple(loyalty_blocks(receipt_loyalty_block(ctx, member_id, sale_id)))
     except (ServiceError, DomainError):
         logger.exception(
             "receipt for member %s printed without its loyalty block", member_id

@@ -4,6 +4,8 @@ The till window calls ``reward_options`` to show what a member can afford
 and how far the next reward is, ``points_payable`` to offer paying part of a
 basket with points, and ``redeem_reward`` for a reward taken outside a sale.
 A reward taken with a sale goes through ``SaleRequest.reward_code`` instead.
+All of them spend from the member's household wallet and use the household's
+tier (see ``services.household``); a member without a household spends alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from posloyalty.domain.rewards import (
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry
-from posloyalty.services.loyalty import balance_of, member_tier, pending_points
+from posloyalty.services.loyalty import balance_of, member_tier, wallet_funds
 from posloyalty.services.programme import current_rules
 from posloyalty.services.sync_status import check_offline_redemption
 from posloyalty.services.views import SaleResult
@@ -36,7 +38,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RewardOptions:
-    """Rewards a member can take now, and the next one with the points missing."""
+    """Rewards a member can take now, and the next one with the points missing.
+
+    ``spendable`` is the wallet's, shared with the member's household.
+    """
 
     member_id: str
     spendable: int
@@ -54,10 +59,9 @@ def reward_options(ctx: TillContext, member_id: str) -> RewardOptions:
     programme = current_rules(ctx).programme
     now = ctx.now()
     with ctx.db.atomic("DEFERRED"):
-        balance = balance_of(ctx, member_id)
-        pending = pending_points(ctx, member_id, programme, now)
+        funds = wallet_funds(ctx, member_id, programme, now)
         tier = member_tier(ctx, member_id, programme, now)
-    spendable = max(balance - pending, 0)
+    spendable = max(funds.spendable, 0)
     today = now.astimezone(ctx.settings.timezone).date()
     choice = reward_choice(programme, spendable, tier.tier, today)
     return RewardOptions(
@@ -72,8 +76,9 @@ def reward_options(ctx: TillContext, member_id: str) -> RewardOptions:
 def points_payable(ctx: TillContext, member_id: str, basket_minor: int) -> int:
     """Return the most points a member may pay toward a basket now.
 
-    The smallest of: the spendable balance (0 below the minimum balance), the
-    policy's share of the basket, and the basket's value in points.
+    The smallest of: the wallet's spendable balance (0 below the minimum
+    balance), the policy's share of the basket, and the basket's value in
+    points.
 
     Raises:
         NotFoundError: no such member.
@@ -81,8 +86,7 @@ def points_payable(ctx: TillContext, member_id: str, basket_minor: int) -> int:
     rules = current_rules(ctx)
     programme, rule = rules.programme, rules.rule
     currency = ctx.settings.currency
-    balance = balance_of(ctx, member_id)
-    spendable = balance - pending_points(ctx, member_id, programme, ctx.now())
+    spendable = wallet_funds(ctx, member_id, programme, ctx.now()).spendable
     if spendable < programme.redemption.minimum_balance:
         return 0
     share = max_points_for_basket(programme.redemption, rule, basket_minor, currency)
@@ -109,12 +113,16 @@ def redeem_reward(
     today = now.astimezone(ctx.settings.timezone).date()
     with ctx.db.atomic():
         balance = balance_of(ctx, member_id)
-        pending = pending_points(ctx, member_id, programme, now)
+        funds = wallet_funds(ctx, member_id, programme, now)
         tier = member_tier(ctx, member_id, programme, now)
         try:
             check_reward(reward, tier.tier, programme.tiers.levels, today)
             check_redemption(
-                programme.redemption, balance - pending, reward.points_cost, pending
+                programme.redemption,
+                funds.spendable,
+                reward.points_cost,
+                funds.pending,
+                funds.holder,
             )
         except DomainError as error:
             raise RejectedError(str(error)) from error

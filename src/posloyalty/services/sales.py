@@ -22,7 +22,7 @@ from posloyalty.services.earning import (
 )
 from posloyalty.services.errors import InvalidInputError, NotFoundError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry, queue_for_sync
-from posloyalty.services.loyalty import pending_points
+from posloyalty.services.loyalty import wallet_funds
 from posloyalty.services.programme import current_rules
 from posloyalty.services.sync_status import check_offline_redemption
 from posloyalty.services.views import SaleResult, SaleView
@@ -456,18 +456,21 @@ def redeem_points(
     staff: str | None = None,
     reason: str | None = None,
 ) -> SaleResult:
-    """Spend points outside a sale, such as on a reward; never below zero.
+    """Spend points outside a sale, such as on a reward; never beyond the wallet.
 
     The programme's redemption policy applies: a minimum balance before any
     redemption, and points still pending until a sale's return window ends
     cannot be spent.
 
-    The balance check and the debit run in one ``BEGIN IMMEDIATE`` transaction,
-    so two tills or threads cannot both spend the same points.
+    The points come from the member's household wallet: the check is against
+    the wallet, the entry is the member's own, so the member's balance may go
+    below zero while the wallet does not. The check and the debit run in one
+    ``BEGIN IMMEDIATE`` transaction, so two tills or threads cannot both
+    spend the same points of a wallet.
 
     Raises:
         InvalidInputError: ``points`` is not positive.
-        RejectedError: the member has fewer points than asked.
+        RejectedError: the member's wallet has fewer points than asked.
     """
     if points <= 0:
         raise InvalidInputError(f"invalid points {points}: redeem 1 or more")
@@ -475,9 +478,15 @@ def redeem_points(
     programme = rules.programme
     with ctx.db.atomic():
         balance = _balance(ctx, member_id)
-        pending = pending_points(ctx, member_id, programme, ctx.now())
+        funds = wallet_funds(ctx, member_id, programme, ctx.now())
         try:
-            check_redemption(programme.redemption, balance - pending, points, pending)
+            check_redemption(
+                programme.redemption,
+                funds.spendable,
+                points,
+                funds.pending,
+                funds.holder,
+            )
         except DomainError as error:
             raise RejectedError(str(error)) from error
         check_offline_redemption(ctx, member_id, points)

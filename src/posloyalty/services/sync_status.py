@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from posloyalty.services.config import VALIDATORS
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import InvalidInputError, RejectedError
+from posloyalty.services.household import household_member_ids, placeholders
 from posloyalty.storage import models
 from posloyalty.storage.fields import parse_utc
 from posloyalty.storage.sync_state import read_state
@@ -137,7 +138,8 @@ def offline_redeem_allowance(ctx: TillContext, member_id: str) -> int | None:
 
     The cap applies once a till that syncs with a head office has gone
     ``offline_cap_after_hours`` without a successful sync (or has never synced),
-    and counts this till's redemptions for the member since the last sync.
+    and counts this till's redemptions for the member since the last sync; in
+    a household, those of every member who shares the wallet.
 
     Returns:
         None when no cap applies, else the whole points still allowed (0 or more).
@@ -153,10 +155,12 @@ def offline_redeem_allowance(ctx: TillContext, member_id: str) -> int | None:
     if last_sync is not None and now - last_sync < timedelta(hours=float(after)):
         return None
     since = models.LedgerEntry.created_at.db_value(last_sync) if last_sync else ""
+    ids = household_member_ids(ctx, member_id)
     row = ctx.db.execute_sql(
-        "SELECT COALESCE(-SUM(points), 0) FROM ledger_entry WHERE member_id = ?"
-        " AND kind = 'redeem' AND store = ? AND till = ? AND created_at > ?",
-        (member_id, settings.store, settings.till, since),
+        f"SELECT COALESCE(-SUM(points), 0) FROM ledger_entry WHERE member_id IN"
+        f" ({placeholders(ids)}) AND kind = 'redeem' AND store = ? AND till = ?"
+        " AND created_at > ?",
+        (*ids, settings.store, settings.till, since),
     ).fetchone()
     return max(int(cap_text) - int(row[0]), 0)
 
