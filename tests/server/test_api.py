@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from posloyalty.domain.rule_versions import HEAD_OFFICE_FIRST_VERSION
 from posloyalty.server import models, reports, tills
 from posloyalty.sync.protocol import REVOKED_MESSAGE
 
@@ -29,8 +30,10 @@ def test_join_returns_keys_names_and_rules(api, new_till):
     assert body["keys"]["42"] == "ab" * 32
     assert len(body["keys"]) == 2  # the programme's own key and the till's
     assert body["key_conflicts"] == []
-    assert body["rules"] == {"earn_rate": "2", "excluded_skus": "POST"}
-    assert body["rule_version"] == 1
+    assert body["rules"] == {"earn_rate": "2", "excluded_skus": "POST",
+                             "minimum_spend": "0", "point_value": "0.01"}  # fmt: skip
+    assert body["rule_version"] == HEAD_OFFICE_FIRST_VERSION
+    assert [v["version"] for v in body["rule_versions"]] == [HEAD_OFFICE_FIRST_VERSION]
 
 
 def test_join_reports_a_clashing_key(api, new_till):

@@ -11,6 +11,7 @@ import pytest
 
 from ledger_helpers import enrol
 from posloyalty.services import members, sales, sync_status
+from posloyalty.services.errors import RejectedError
 from posloyalty.services.ledger import verify
 from posloyalty.sync import client
 from posloyalty.sync.client import (
@@ -236,7 +237,8 @@ def test_head_office_rules_win_once_joined(tmp_path, head_office):
     assert ctx.settings.get("earn_rate") == "2"
     assert ctx.settings.get("excluded_skus") == "DOT,POST"
 
-    ctx.update_settings({"earn_rate": "9"})
+    with pytest.raises(RejectedError, match="takes its rules from head office"):
+        ctx.update_settings({"earn_rate": "9"})
     run_sync(ctx)
     assert ctx.settings.get("earn_rate") == "2"
     member = enrol(ctx)

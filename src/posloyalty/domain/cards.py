@@ -16,15 +16,18 @@ Digits only, because every keyboard layout types digits the same way through a
 scanner that emulates a US keyboard; letters and punctuation move between
 layouts. The check digit rejects a mistyped number before any key is needed, and
 the HMAC rejects a forged one. The key id lets a till hold several keys, so cards
-of a shop that later joins a chain keep working.
+of a shop that later joins a chain keep working. Two shops that picked the same
+key id with different secrets before joining both keep their cards working: a
+keyring holds several secrets per key id, and a card verifies when any of them
+signs it.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from posloyalty.domain.errors import CardNotReadableError
 
@@ -74,12 +77,46 @@ class CardKeyring:
     """The programme keys a till knows, and the one it signs new cards with.
 
     Attributes:
-        keys: key id (two digits) to secret key bytes.
+        keys: key id (two digits) to the secret that issues cards under it.
         active_key_id: the key id used to issue new cards.
+        alternates: key id to further secrets of the same id, from other shops
+            that picked the id too; they verify cards but never issue any.
     """
 
     keys: Mapping[str, bytes]
     active_key_id: str
+    alternates: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict)
+
+    def secrets_of(self, key_id: str) -> tuple[bytes, ...]:
+        """Return every secret held for ``key_id``, the issuing one first."""
+        primary = self.keys.get(key_id)
+        others = tuple(s for s in self.alternates.get(key_id, ()) if s != primary)
+        return ((primary,) if primary is not None else ()) + others
+
+    def all_secrets(self) -> dict[str, tuple[bytes, ...]]:
+        """Return every key id with all its secrets, the issuing one first."""
+        ids = sorted(set(self.keys) | set(self.alternates))
+        return {key_id: self.secrets_of(key_id) for key_id in ids}
+
+    def with_secrets(self, received: Mapping[str, Iterable[bytes]]) -> CardKeyring:
+        """Return a keyring that also holds ``received``, keeping this one's own keys.
+
+        A secret of a key id this keyring lacks becomes that id's issuing
+        secret if it comes first; any other new secret becomes an alternate.
+        """
+        keys = dict(self.keys)
+        alternates = {k: list(v) for k, v in self.alternates.items()}
+        for key_id, secrets_received in received.items():
+            for secret in secrets_received:
+                if key_id not in keys:
+                    keys[key_id] = secret
+                elif secret != keys[key_id] and secret not in alternates.get(
+                    key_id, []
+                ):
+                    alternates.setdefault(key_id, []).append(secret)
+        return CardKeyring(
+            keys, self.active_key_id, {k: tuple(v) for k, v in alternates.items()}
+        )
 
     def issue(self, serial: str | None = None) -> str:
         """Create a new signed card number with a random serial."""
@@ -107,12 +144,13 @@ class CardKeyring:
         if not is_luhn_valid(number):
             raise CardNotReadableError(NOT_READABLE)
         key_id = number[:KEY_ID_LENGTH]
-        key = self.keys.get(key_id)
-        if key is None:
-            raise CardNotReadableError(NOT_READABLE)
         serial = number[KEY_ID_LENGTH : KEY_ID_LENGTH + SERIAL_LENGTH]
         mac = number[KEY_ID_LENGTH + SERIAL_LENGTH : -1]
-        if not hmac.compare_digest(mac, _mac_digits(key, key_id, serial)):
+        # Every secret is tried, so the time taken does not tell which one signed.
+        matched = False
+        for key in self.secrets_of(key_id):
+            matched |= hmac.compare_digest(mac, _mac_digits(key, key_id, serial))
+        if not matched:
             raise CardNotReadableError(NOT_READABLE)
         return number
 

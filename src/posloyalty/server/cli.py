@@ -7,6 +7,7 @@ uvicorn; the commands below take the same options before the command name.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -98,9 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--till", required=True)
     sub.add_parser("tills", help="list registered tills")
 
-    rules = sub.add_parser("rules", help="show or set the earning rule for every till")
+    rules = sub.add_parser(
+        "rules", help="show or set the earning rule and programme for every till"
+    )
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
-    rules_sub.add_parser("show", help="print the head office's earning rule")
+    rules_sub.add_parser(
+        "show", help="print the head office's earning rule and programme document"
+    )
+    programme = rules_sub.add_parser(
+        "programme",
+        help="replace the programme (rewards, tiers, bonus periods, challenges,"
+        " engagement, expiry, redemption) with a JSON document",
+    )
+    programme.add_argument("file", metavar="FILE", help="JSON document, or - for stdin")
     rules_set = rules_sub.add_parser("set", help="change the earning rule")
     rules_set.add_argument("--earn-rate", help="points per 1.00 of currency, such as 1")
     rules_set.add_argument(
@@ -197,6 +208,27 @@ def serve(url: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def read_json_document(name: str) -> object:
+    """Read a JSON document from a file, or from standard input for ``-``."""
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error.__class__.__name__
+        raise UsageError(
+            f"cannot read programme file {name!r}: {reason}; give a readable JSON file"
+        ) from error
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise UsageError(
+            f"invalid JSON in programme file {name!r}: {error}; fix the file and"
+            " run the command again"
+        ) from error
+
+
 def run_command(args: argparse.Namespace) -> int:
     from posloyalty.server import reports, tills
 
@@ -235,10 +267,15 @@ def run_command(args: argparse.Namespace) -> int:
                     " --minimum-spend or --point-value"
                 )
             tills.set_rules(changes)
+        if args.rules_command == "programme":
+            tills.set_programme(read_json_document(args.file))
         rules, version = tills.read_rules()
         print(f"rule_version={version}")
         for key, value in rules.items():
             print(f"{key}={value}")
+        if args.rules_command != "set":
+            document, _version = tills.read_programme()
+            print("programme=" + json.dumps(document, sort_keys=True))
         return 0
     if args.command == "export":
         if args.file == "-":

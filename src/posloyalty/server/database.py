@@ -101,10 +101,49 @@ def _migration_1(db: Database) -> None:
     )
 
 
+def _migration_2(db: Database) -> None:
+    """Hold several secrets per card key id, rule versions and member profiles."""
+    import json
+
+    from posloyalty.domain.programme import Programme
+    from posloyalty.domain.programme_document import programme_to_dict
+    from posloyalty.domain.rule_versions import HEAD_OFFICE_FIRST_VERSION
+
+    db.create_tables(models.MODELS_OF_MIGRATION_2)
+    db.execute_sql(
+        "INSERT INTO programme_key (key_id, secret_hex, from_till_id, created_at)"
+        " SELECT key_id, secret_hex, from_till_id, created_at FROM card_key"
+    )
+    db.execute_sql("DROP TABLE card_key")
+
+    # Rules set with schema version 1 become the first head office version.
+    settings = {row.key: row.value for row in models.ServerSetting.select()}
+    if int(settings.get("rule_version", "0")):
+        rules = {key: settings.get(key, value) for key, value in DEFAULT_RULES.items()}
+        models.RuleVersion.create(
+            version=HEAD_OFFICE_FIRST_VERSION,
+            rules=json.dumps(rules, sort_keys=True),
+            programme=json.dumps(programme_to_dict(Programme()), sort_keys=True),
+            created_at=datetime.now(UTC),
+        )
+    models.ServerSetting.delete().where(
+        models.ServerSetting.key.in_([*DEFAULT_RULES, "rule_version"])
+    ).execute()
+
+
+# The base earning rule of a head office version where nobody set a value.
+DEFAULT_RULES = {
+    "earn_rate": "1",
+    "excluded_skus": "",
+    "minimum_spend": "0",
+    "point_value": "0.01",
+}
+
 # Each migration runs once, in order; all pending ones run in one transaction.
 # Append new ones at the end and never edit one that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[Database], None]]] = [
     (1, _migration_1),
+    (2, _migration_2),
 ]
 
 

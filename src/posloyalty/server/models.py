@@ -64,7 +64,11 @@ class ChainClaim(ServerModel):
 
 
 class CardKey(ServerModel):
-    """One of the programme's card keys (hex), which every joined till receives."""
+    """One card key per key id, as schema version 1 stored them.
+
+    NOTE: migration 2 copies these rows to ``ProgrammeKey`` and drops the table;
+    the model stays for migration 1.
+    """
 
     key_id = CharField(primary_key=True)
     secret_hex = CharField()
@@ -77,6 +81,37 @@ class ServerSetting(ServerModel):
 
     key = CharField(primary_key=True)
     value = TextField()
+
+
+class ProgrammeKey(ServerModel):
+    """One of the programme's card key secrets (hex); every joined till receives all.
+
+    A key id may have several secrets, because shops that ran alone picked key
+    ids by themselves. The lowest ``id`` of a key id is the one sent to tills
+    that read a single secret per key id.
+    """
+
+    id = AutoField()
+    key_id = CharField()
+    secret_hex = CharField()
+    from_till = ForeignKeyField(Till, null=True, on_delete="RESTRICT")
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("key_id", "secret_hex"), True),)
+
+
+class RuleVersion(ServerModel):
+    """One version of the rules set at head office: base rule and programme, as JSON.
+
+    Numbers start at ``HEAD_OFFICE_FIRST_VERSION``, so they never meet the
+    numbers a till gives its own versions. Rows are never updated.
+    """
+
+    version = IntegerField(primary_key=True)
+    rules = TextField()
+    programme = TextField()
+    created_at = UTCDateTimeField()
 
 
 class ChangeCounter(ServerModel):
@@ -108,6 +143,23 @@ class Member(ServerModel):
     updated_at = UTCDateTimeField()
     updated_by = IntegerField(null=True)  # the till whose edit this is
     erased_at = UTCDateTimeField(null=True)
+    seq = BigIntegerField(index=True)
+
+
+class MemberProfile(ServerModel):
+    """A member's programme details, as last edited anywhere; the later edit wins.
+
+    ``seq`` numbers the row in the change sequence, so tills pull each edit.
+    """
+
+    member = ForeignKeyField(Member, primary_key=True, on_delete="RESTRICT")
+    birth_month_day = CharField(null=True)
+    referred_by = CharField(null=True)
+    referral_paid = BooleanField(default=False)
+    leaderboard_opt_in = BooleanField(default=False)
+    household_id = CharField(null=True)
+    updated_at = UTCDateTimeField()
+    updated_by = IntegerField(null=True)  # the till whose edit this is
     seq = BigIntegerField(index=True)
 
 
@@ -184,3 +236,6 @@ ALL_MODELS = [
     Sale,
     LedgerEntry,
 ]
+
+# Tables that migration 2 adds.
+MODELS_OF_MIGRATION_2 = [ProgrammeKey, RuleVersion, MemberProfile]

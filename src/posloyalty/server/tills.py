@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -15,9 +16,15 @@ from peewee import IntegrityError
 from posloyalty.domain.cards import KEY_BYTES, KEY_ID_LENGTH
 from posloyalty.domain.errors import DomainError
 from posloyalty.domain.points import EarningRule
+from posloyalty.domain.programme import Programme
+from posloyalty.domain.programme_document import (
+    programme_from_dict,
+    programme_to_dict,
+)
+from posloyalty.domain.rule_versions import HEAD_OFFICE_FIRST_VERSION
 from posloyalty.server import models
+from posloyalty.server.database import DEFAULT_RULES
 from posloyalty.server.errors import Conflict, NotFound, ServerError
-from posloyalty.sync.protocol import RULE_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -112,63 +119,145 @@ def authenticate(token: str) -> models.Till | None:
     return till
 
 
-def join(till: models.Till, keys: object) -> dict:
+def _checked_keys(keys: object) -> list[tuple[str, str]]:
+    """Validate a till's card keys: key id to one hex secret or a list of them."""
+    if not isinstance(keys, dict):
+        raise ServerError("invalid keys: send an object of key id to hex secrets")
+    pairs = []
+    for key_id, secrets_hex in keys.items():
+        listed = secrets_hex if isinstance(secrets_hex, list) else [secrets_hex]
+        for secret_hex in listed:
+            if not _KEY_ID.match(str(key_id)) or not _KEY_HEX.match(str(secret_hex)):
+                raise ServerError(
+                    f"invalid card key {key_id!r}: a key id is two digits and its"
+                    f" secret {2 * KEY_BYTES} lowercase hex digits"
+                )
+            pairs.append((str(key_id), str(secret_hex)))
+    return pairs
+
+
+def join(till: models.Till, keys: object, rule_versions_after: object = 0) -> dict:
     """Take a till's card keys, and return the programme's keys, names and rules.
 
-    A key id the head office already holds with another secret is not taken
-    over; it is listed under ``key_conflicts`` and logged.
+    A key id may arrive with several secrets, and the head office keeps every
+    secret of every key id, so cards signed by any shop keep working at every
+    till. ``keys`` holds the first secret of each key id, for tills that read
+    one, and ``key_secrets`` all of them. ``key_conflicts`` lists the key ids
+    the till sent that the head office also holds with another secret.
+    ``rule_versions`` holds every head office rule version after
+    ``rule_versions_after``, oldest first.
 
     Raises:
         ServerError: a key id or secret is malformed.
     """
-    if not isinstance(keys, dict):
-        raise ServerError("invalid keys: send an object of key id to hex secret")
-    for key_id, secret_hex in keys.items():
-        if not _KEY_ID.match(str(key_id)) or not _KEY_HEX.match(str(secret_hex)):
-            raise ServerError(
-                f"invalid card key {key_id!r}: a key id is two digits and its"
-                f" secret {2 * KEY_BYTES} lowercase hex digits"
-            )
+    pairs = _checked_keys(keys)
+    if not isinstance(rule_versions_after, int) or rule_versions_after < 0:
+        raise ServerError(
+            f"invalid rule_versions_after {rule_versions_after!r}: send the highest"
+            " head office rule version the till holds, or 0"
+        )
     now = utc_now()
     db = models.server_proxy
     with db.atomic():
-        for key_id, secret_hex in keys.items():
-            models.CardKey.insert(
+        for key_id, secret_hex in pairs:
+            models.ProgrammeKey.insert(
                 key_id=key_id, secret_hex=secret_hex, from_till=till.id, created_at=now
             ).on_conflict_ignore().execute()
-        held = {row.key_id: row.secret_hex for row in models.CardKey.select()}
+        held: dict[str, list[str]] = {}
+        for row in models.ProgrammeKey.select().order_by(models.ProgrammeKey.id):
+            held.setdefault(row.key_id, []).append(row.secret_hex)
         changes = {models.Till.last_seen_at: now}
         if till.joined_at is None:
             changes[models.Till.joined_at] = now
         models.Till.update(changes).where(models.Till.id == till.id).execute()
+        versions = rule_versions(after=rule_versions_after)
         rules, rule_version = read_rules()
-    conflicts = sorted(k for k, v in keys.items() if held.get(k) != v)
+    sent = {key_id for key_id, _secret in pairs}
+    conflicts = sorted(k for k in sent if len(held.get(k, [])) > 1)
     for key_id in conflicts:
-        logger.warning(
-            "till %d sent card key %s, which head office holds with another secret",
-            till.id,
+        logger.info(
+            "card key %s has %d secrets; till %d receives all of them",
             key_id,
+            len(held[key_id]),
+            till.id,
         )
     return {
         "till_id": till.id,
         "store": till.store,
         "till": till.name,
-        "keys": held,
+        "keys": {key_id: secrets_hex[0] for key_id, secrets_hex in held.items()},
+        "key_secrets": held,
         "key_conflicts": conflicts,
         "rules": rules,
         "rule_version": rule_version,
+        "rule_versions": versions,
     }
 
 
+def _version_dict(row: models.RuleVersion) -> dict:
+    return {
+        "version": row.version,
+        "rules": json.loads(row.rules),
+        "programme": json.loads(row.programme),
+    }
+
+
+def rule_versions(after: int = 0) -> list[dict]:
+    """Return the head office rule versions numbered after ``after``, oldest first.
+
+    Each is ``{"version", "rules", "programme"}``: the base earning rule
+    settings and the programme document.
+    """
+    rows = (
+        models.RuleVersion.select()
+        .where(models.RuleVersion.version > after)
+        .order_by(models.RuleVersion.version)
+    )
+    return [_version_dict(row) for row in rows]
+
+
+def _latest_version() -> models.RuleVersion | None:
+    return (
+        models.RuleVersion.select()
+        .order_by(models.RuleVersion.version.desc())
+        .first()
+    )
+
+
 def read_rules() -> tuple[dict[str, str], int]:
-    """Return the earning rule settings set at head office and their version."""
-    rows = {row.key: row.value for row in models.ServerSetting.select()}
-    rules = {key: rows[key] for key in RULE_KEYS if key in rows}
-    return rules, int(rows.get("rule_version", "0"))
+    """Return the base earning rule set at head office and its version (0: none)."""
+    latest = _latest_version()
+    if latest is None:
+        return {}, 0
+    return json.loads(latest.rules), int(latest.version)
+
+
+def read_programme() -> tuple[dict, int]:
+    """Return the programme document in force at head office and its version."""
+    latest = _latest_version()
+    if latest is None:
+        return programme_to_dict(Programme()), 0
+    return json.loads(latest.programme), int(latest.version)
+
+
+def _new_version(rules: dict[str, str], programme: dict) -> int:
+    """Store the next rule version inside the caller's transaction; return its number."""
+    latest = _latest_version()
+    version = HEAD_OFFICE_FIRST_VERSION if latest is None else latest.version + 1
+    models.RuleVersion.create(
+        version=version,
+        rules=json.dumps(rules, sort_keys=True),
+        programme=json.dumps(programme, sort_keys=True),
+        created_at=utc_now(),
+    )
+    return version
 
 
 def set_rules(changes: dict[str, str]) -> tuple[dict[str, str], int]:
-    """Validate and store earning rule settings, as the till's ``rules set`` does.
+    """Validate the earning rule settings, as the till's ``rules set`` does, and store a version.
+
+    Settings not given keep their value in the latest version, or the default
+    when there is none; the programme document stays as it is.
 
     Returns:
         The head office's rule settings and their new version.
@@ -188,20 +277,46 @@ def set_rules(changes: dict[str, str]) -> tuple[dict[str, str], int]:
     db = models.server_proxy
     with db.atomic():
         current, version = read_rules()
-        merged = {**current, **checked}
+        merged = {**DEFAULT_RULES, **current, **checked}
         try:
             EarningRule(
-                earn_rate=Decimal(merged.get("earn_rate", "1")),
-                point_value=Decimal(merged.get("point_value", "0.01")),
+                earn_rate=Decimal(merged["earn_rate"]),
+                point_value=Decimal(merged["point_value"]),
             )
         except DomainError as error:
             raise ServerError(str(error)) from error
-        if Decimal(merged.get("minimum_spend", "0")) < 0:
+        if Decimal(merged["minimum_spend"]) < 0:
             raise ServerError("invalid minimum spend: use 0 or more")
-        for key, value in {**checked, "rule_version": str(version + 1)}.items():
-            models.ServerSetting.insert(key=key, value=value).on_conflict(
-                conflict_target=[models.ServerSetting.key],
-                update={models.ServerSetting.value: value},
-            ).execute()
-    logger.info("head office rules changed: %s", ", ".join(sorted(checked)))
+        programme, _version = read_programme()
+        new_version = _new_version(merged, programme)
+    logger.info(
+        "head office rule version %d: changed %s",
+        new_version,
+        ", ".join(sorted(checked)),
+    )
     return read_rules()
+
+
+def set_programme(document: object) -> int:
+    """Validate a whole programme document and store it as the next rule version.
+
+    The base earning rule stays as it is. Returns the new version.
+
+    Raises:
+        ServerError: the document is invalid; nothing is stored.
+    """
+    if not isinstance(document, dict):
+        raise ServerError(
+            "invalid programme document: write a JSON object of the programme's"
+            " sections, such as {\"rewards\": [], \"expiry_months\": 12}"
+        )
+    try:
+        programme = programme_to_dict(programme_from_dict(document))
+    except DomainError as error:
+        raise ServerError(f"invalid programme document: {error}") from error
+    db = models.server_proxy
+    with db.atomic():
+        rules, _version = read_rules()
+        version = _new_version({**DEFAULT_RULES, **rules}, programme)
+    logger.info("head office rule version %d: programme document replaced", version)
+    return version

@@ -24,6 +24,7 @@ from posloyalty.services.errors import InvalidInputError
 from posloyalty.storage import models
 from posloyalty.storage.database import open_database
 from posloyalty.storage.keys import load_or_create_keyring
+from posloyalty.storage.rule_versions import next_local_version
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,11 @@ class TillContext:
                     rule_from_values(values)
                 except DomainError as error:
                     raise InvalidInputError(str(error)) from error
-                version = int(current.get("rule_version", "1")) + 1
+                # Deferred: that module needs this one's TillContext.
+                from posloyalty.services.head_office_rules import check_rules_editable
+
+                check_rules_editable(current)
+                version = next_local_version(self.db)
                 values["rule_version"] = str(version)
                 checked["rule_version"] = str(version)
                 models.RuleVersion.create(

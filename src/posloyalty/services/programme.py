@@ -26,9 +26,11 @@ from posloyalty.domain.programme_document import (
 from posloyalty.services.config import rule_from_values, rule_to_json
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import InvalidInputError, NotFoundError
+from posloyalty.services.head_office_rules import check_rules_editable
 from posloyalty.services.ledger import append_audit
 from posloyalty.storage import models
 from posloyalty.storage.programme import ProgrammeVersion
+from posloyalty.storage.rule_versions import next_local_version
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,11 @@ class Rules:
 def rules_of_version(ctx: TillContext, version: int | None) -> Rules:
     """Load the base rule and programme that a ledger entry's version names.
 
-    A version unknown to this till (``None``, or one written by another till
-    before it synced) falls back to the current rules.
+    A version unknown to this till falls back to the current rules, and the
+    returned ``version`` then differs from the one asked for: ``None``, a
+    version another till made before it joined the head office (those are
+    numbered per till), or a head office version newer than this till's last
+    sync.
     """
     current = ctx.settings.rule_version
     if version is None:
@@ -73,9 +78,6 @@ def rules_of_version(ctx: TillContext, version: int | None) -> Rules:
     if cached is None:
         row = models.RuleVersion.get_or_none(models.RuleVersion.version == version)
         if row is None:
-            # TODO(rules): rule versions are numbered per till and do not sync
-            # yet, so an entry from another till is explained with this till's
-            # current rules.
             return Rules(
                 current, ctx.settings.earning_rule, _programme_up_to(ctx, current)
             )
@@ -115,7 +117,8 @@ def save_programme(
 
     with ctx.db.atomic():
         values = {row.key: row.value for row in models.Setting.select()}
-        version = int(values.get("rule_version", "1")) + 1
+        check_rules_editable(values)
+        version = next_local_version(ctx.db)
         now = ctx.now()
         models.RuleVersion.create(
             version=version, rule=rule_to_json(values), created_at=now

@@ -1,4 +1,10 @@
-"""The programme's card keys, in a file readable by its owner only."""
+"""The programme's card keys, in a file readable by its owner only.
+
+The file is JSON: ``active`` (the key id new cards are issued under), ``keys``
+(key id to the hex secret that issues under it) and, when a key id is held with
+several secrets, ``alternates`` (key id to a list of further hex secrets). A
+file without ``alternates`` is read as a keyring with none.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +36,11 @@ def load_or_create_keyring(path: Path) -> CardKeyring:
         keys = {
             key_id: bytes.fromhex(hex_key) for key_id, hex_key in data["keys"].items()
         }
-        keyring = CardKeyring(keys, data["active"])
+        alternates = {
+            key_id: tuple(bytes.fromhex(hex_key) for hex_key in hex_keys)
+            for key_id, hex_keys in (data.get("alternates") or {}).items()
+        }
+        keyring = CardKeyring(keys, data["active"], alternates)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise KeyFileError(
             f"card key file {path} is damaged ({error.__class__.__name__}):"
@@ -44,10 +54,17 @@ def load_or_create_keyring(path: Path) -> CardKeyring:
 def save_keyring(path: Path, keyring: CardKeyring) -> None:
     """Write the keyring atomically with permissions 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+    payload: dict[str, object] = {
         "active": keyring.active_key_id,
         "keys": {key_id: key.hex() for key_id, key in keyring.keys.items()},
     }
+    alternates = {
+        key_id: [key.hex() for key in secrets[1:]]
+        for key_id, secrets in keyring.all_secrets().items()
+        if len(secrets) > 1
+    }
+    if alternates:
+        payload["alternates"] = alternates
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -17,13 +17,14 @@ from datetime import timedelta
 import httpx
 import orjson
 
-from posloyalty.domain.cards import CardKeyring
 from posloyalty.services import sync_status
 from posloyalty.services.context import TillContext
-from posloyalty.services.errors import ServiceError
+from posloyalty.services.errors import InvalidInputError, ServiceError
+from posloyalty.services.head_office_rules import adopt_head_office_rules
 from posloyalty.storage.fields import parse_utc
 from posloyalty.storage.keys import save_keyring
 from posloyalty.storage.models import LedgerEntry
+from posloyalty.storage.rule_versions import last_head_office_version
 from posloyalty.storage.sync_state import read_state, write_state
 from posloyalty.sync.inbound import InboundError, store_page
 from posloyalty.sync.lock import SyncLock, SyncLockBusy
@@ -33,7 +34,6 @@ from posloyalty.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_PULL_LIMIT,
     REVOKED_MESSAGE,
-    RULE_KEYS,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class SyncReport:
     pulled_pages: int = 0
     keys_added: list[str] = field(default_factory=list)
     rules_changed: list[str] = field(default_factory=list)
+    programme_changed: bool = False
     names_changed: bool = False
     waiting: int = 0
 
@@ -159,28 +160,49 @@ class _Session:
         return payload
 
 
-def _join(ctx: TillContext, session: _Session, report: SyncReport) -> int:
-    """Exchange card keys, take the registered names and head office rules."""
+def _merge_keys(ctx: TillContext, reply: dict, report: SyncReport) -> None:
+    """Add the card key secrets the head office holds to the till's keyring."""
+    received = reply.get("key_secrets") or {
+        key_id: [secret_hex] for key_id, secret_hex in (reply.get("keys") or {}).items()
+    }
     keyring = ctx.keyring
-    local = {key_id: key.hex() for key_id, key in keyring.keys.items()}
-    reply = session.request("POST", "/join", json={"keys": local})
-    till_id = int(reply["till_id"])
-
-    held = {str(k): bytes.fromhex(v) for k, v in (reply.get("keys") or {}).items()}
-    # The till's own keys win: its cards were signed with them.
-    merged = {**held, **dict(keyring.keys)}
-    report.keys_added = sorted(set(merged) - set(keyring.keys))
-    if report.keys_added:
-        ctx.keyring = CardKeyring(merged, keyring.active_key_id)
+    merged = keyring.with_secrets(
+        {
+            str(key_id): [bytes.fromhex(secret_hex) for secret_hex in secrets_hex]
+            for key_id, secrets_hex in received.items()
+        }
+    )
+    before = keyring.all_secrets()
+    added = sorted(
+        key_id
+        for key_id, secrets in merged.all_secrets().items()
+        if len(secrets) > len(before.get(key_id, ()))
+    )
+    report.keys_added = added
+    if added:
         from posloyalty import paths
 
-        save_keyring(ctx.data_dir / paths.KEYS_FILE, ctx.keyring)
-        logger.info("received card keys %s", ", ".join(report.keys_added))
-    for key_id in reply.get("key_conflicts") or []:
-        # TODO(sync): cards signed with a key id that head office holds with
-        # another secret work only at this till; the keyring needs several
-        # keys per id to accept both.
-        logger.warning("card key %s clashes with head office's key of that id", key_id)
+        ctx.keyring = merged
+        save_keyring(ctx.data_dir / paths.KEYS_FILE, merged)
+        logger.info("received card key secrets for key ids %s", ", ".join(added))
+
+
+def _join(ctx: TillContext, session: _Session, report: SyncReport) -> int:
+    """Exchange card keys, take the registered names and head office rules."""
+    local = {
+        key_id: [secret.hex() for secret in secrets]
+        for key_id, secrets in ctx.keyring.all_secrets().items()
+    }
+    reply = session.request(
+        "POST",
+        "/join",
+        json={
+            "keys": local,
+            "rule_versions_after": last_head_office_version(ctx.db),
+        },
+    )
+    till_id = int(reply["till_id"])
+    _merge_keys(ctx, reply, report)
 
     changes: dict[str, str] = {}
     names = {"store": reply.get("store"), "till": reply.get("till")}
@@ -188,14 +210,18 @@ def _join(ctx: TillContext, session: _Session, report: SyncReport) -> int:
         if value and ctx.settings.get(key) != value:
             changes[key] = value
     report.names_changed = bool(changes)
-    rules = reply.get("rules") or {}
-    for key in RULE_KEYS:
-        if key in rules and ctx.settings.get(key) != rules[key]:
-            changes[key] = rules[key]
-    report.rules_changed = sorted(set(changes) & set(RULE_KEYS))
     if changes:
         ctx.update_settings(changes)
         logger.info("head office set %s", ", ".join(sorted(changes)))
+
+    try:
+        adopted = adopt_head_office_rules(
+            ctx, reply.get("rule_versions") or [], reply.get("rule_version")
+        )
+    except InvalidInputError as error:
+        raise SyncError(str(error)) from error
+    report.rules_changed = adopted.rules_changed
+    report.programme_changed = adopted.programme_changed
     with ctx.db.atomic():
         write_state(
             ctx.db,

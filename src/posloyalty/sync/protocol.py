@@ -11,8 +11,10 @@ ledger entry can be recomputed anywhere from exactly the text it was made from.
 
 Endpoints (every request carries ``Authorization: Bearer <till token>``):
 
-- ``POST /v1/join``: the till's card keys in, the programme's keys, the till's
-  registered store and till names and the head office's earning rule out.
+- ``POST /v1/join``: the till's card keys (every secret of every key id) and
+  the highest head office rule version it holds in; the programme's keys, the
+  till's registered store and till names, and the head office's rule versions
+  after that one (base earning rule and programme document) out.
 - ``POST /v1/push``: members, cards, sales and entries in; the ids the server
   holds out.
 - ``GET /v1/pull?after=CURSOR&limit=N``: what other tills recorded after the
@@ -73,9 +75,6 @@ MEMBER_FIELDS = (
 )
 
 CARD_FIELDS = ("number", "member_id", "issued_at", "blocked_at")
-
-# Settings that make up the earning rule, sent by the head office on join.
-RULE_KEYS = ("earn_rate", "excluded_skus", "minimum_spend", "point_value")
 
 # The most rows of each kind one push may carry, and the largest pull page.
 MAX_PUSH_ROWS = 10_000
