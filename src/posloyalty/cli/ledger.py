@@ -23,6 +23,7 @@ exports = lazy_import("posloyalty.services.exports")
 members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
 ledger = lazy_import("posloyalty.services.ledger")
+household = lazy_import("posloyalty.services.household")
 
 _REF_HELP = "card number, external id or phone number of the member"
 # The article goes with the kind, for the help of --card, --phone, --external-id.
@@ -223,7 +224,16 @@ def cmd_member_show(args: argparse.Namespace, ctx: TillContext) -> int:
     print(f"email={member.email or ''}")
     print(f"external_id={member.external_id or ''}")
     print(f"balance={member.balance}")
-    if member.is_overdrawn:
+    wallet = household.wallet_of(ctx, member.id)
+    if wallet.is_shared:
+        # The member's own balance may be below zero while the wallet is not.
+        print(f"household={wallet.household_id}")
+        print(f"wallet_balance={wallet.balance}")
+        for other in wallet.members:
+            print(f"  wallet_member={other.member_id} balance={other.balance}")
+        if wallet.is_overdrawn:
+            print("flag=below zero: a manager should review this household wallet")
+    elif member.is_overdrawn:
         print("flag=below zero: a manager should review this balance")
     for entry in members.member_history(ctx, member.id, limit=20):
         print(

@@ -122,7 +122,11 @@ def register(subparsers) -> None:
     extras.add_argument("--birthday", metavar="MM-DD")
     extras.add_argument("--referred-by", metavar="REF", help="the referring member")
     extras.add_argument("--leaderboard", choices=("on", "off"))
-    extras.add_argument("--household", metavar="ID", help="shared wallet id")
+    extras.add_argument(
+        "--household",
+        metavar="ID",
+        help="members with the same household id share one wallet; '' leaves it",
+    )
 
 
 def _register_reward_rules(rules_sub) -> None:
@@ -534,6 +538,14 @@ def cmd_status(args: argparse.Namespace, ctx: TillContext) -> int:
     status = loyalty_status(ctx, _member_id(ctx, args.ref))
     tier = status.tier
     print(f"balance={status.balance} pending={status.pending}")
+    wallet = status.wallet
+    if wallet.is_shared:
+        print(
+            f"household={wallet.household_id} wallet_balance={wallet.balance}"
+            f" members={len(wallet.members)}"
+        )
+        if wallet.is_overdrawn:
+            print("flag=below zero: a manager should review this household wallet")
     print(f"spendable={status.spendable}")
     print(f"tier={tier.tier.name if tier.tier else '-'} qualifying={tier.qualifying}")
     if tier.next_tier is not None:

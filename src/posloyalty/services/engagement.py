@@ -18,10 +18,13 @@ from posloyalty.services.context import TillContext
 from posloyalty.services.errors import InvalidInputError, RejectedError
 from posloyalty.services.ledger import append_audit, append_entry
 from posloyalty.services.loyalty import balance_of, local_day_start, stamp
+from posloyalty.services.members import check_characters, check_length
 from posloyalty.services.programme import Rules, current_rules
 from posloyalty.storage.programme import MemberProfile
 
 logger = logging.getLogger(__name__)
+
+HOUSEHOLD_ID_MAX_LENGTH = 64
 
 _COUNT_IN_PERIOD_SQL = (
     "SELECT COUNT(*) FROM ledger_entry e WHERE e.member_id = ? AND e.kind = 'bonus'"
@@ -59,9 +62,14 @@ def set_member_extras(
 ) -> None:
     """Set a member's birthday (``MM-DD``), referrer, leaderboard consent, household.
 
+    Members with the same ``household_id`` share one wallet (see
+    ``services.household``); an empty ``household_id`` takes the member out
+    of their household. Points already earned stay with the member.
+
     Raises:
-        InvalidInputError: the birthday is not ``MM-DD`` or the member refers
-            themselves.
+        InvalidInputError: the birthday is not ``MM-DD``, the member refers
+            themselves, or the household id is too long or holds a control
+            character.
         RejectedError: the member already has a referrer or a sale.
         NotFoundError: the member or the referrer does not exist.
     """
@@ -75,12 +83,17 @@ def set_member_extras(
         if leaderboard_opt_in is not None:
             profile.leaderboard_opt_in = leaderboard_opt_in
         if household_id is not None:
-            # TODO(rules): the household id is stored, but balances, earning and
-            # redemption are still per member; a shared wallet is not built yet.
-            profile.household_id = household_id.strip() or None
+            profile.household_id = _check_household(household_id)
         profile.updated_at = ctx.now()
         profile.save()
         append_audit(ctx, "member extras", staff=staff, member_id=member_id)
+
+
+def _check_household(text: str) -> str | None:
+    value = text.strip()
+    check_characters("household id", value)
+    check_length("household id", value, HOUSEHOLD_ID_MAX_LENGTH)
+    return value or None
 
 
 def _check_birthday(text: str) -> str:
