@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -47,8 +48,14 @@ class MemberPanel(QFrame):
         self.details_label.setObjectName("memberDetails")
         self.balance_label = QLabel()
         self.balance_label.setObjectName("balance")
+        self.wallet_label = QLabel()
+        self.wallet_label.setObjectName("wallet")
+        self.wallet_label.setWordWrap(True)
         self.visit_label = QLabel()
         self.visit_label.setObjectName("visitPoints")
+        self._member: MemberView | None = None
+        self._wallet_balance: int | None = None
+        self._wallet_members = 0
         self.standing_label = QLabel()
         self.standing_label.setObjectName("standing")
         self.standing_label.setWordWrap(True)
@@ -60,6 +67,7 @@ class MemberPanel(QFrame):
         layout.addSpacing(12)
         layout.addWidget(QLabel(self.tr("Balance")))
         layout.addWidget(self.balance_label)
+        layout.addWidget(self.wallet_label)
         layout.addWidget(self.visit_label)
         layout.addSpacing(12)
         layout.addWidget(self.standing_label)
@@ -68,6 +76,12 @@ class MemberPanel(QFrame):
 
     def show_member(self, member: MemberView | None, visit_points: int = 0) -> None:
         """Show ``member`` and the points earned since they were attached."""
+        if member is None or self._member is None or member.id != self._member.id:
+            # The wallet shown belongs to the member before; the standing of
+            # the new member brings theirs.
+            self._wallet_balance = None
+            self._wallet_members = 0
+        self._member = member
         if member is None:
             self.name_label.setText(self.tr("No member"))
             self.details_label.setText(
@@ -86,20 +100,49 @@ class MemberPanel(QFrame):
                 phone=member.phone or "–", card=card
             )
         )
-        balance = self.tr("{points} points").format(
-            points=format_points(member.balance, self._locale)
-        )
-        if member.is_overdrawn:
-            balance += "  " + self.tr("(below zero: tell a manager)")
-        self.balance_label.setText(balance)
+        self._show_balance()
         self.visit_label.setText(
             self.tr("This visit: {points} points").format(
                 points=format_points(visit_points, self._locale, signed=True)
             )
         )
 
+    def _show_balance(self) -> None:
+        """Show the member's balance and, in a household, the shared wallet.
+
+        In a household only the wallet is flagged when below zero: a member's
+        own balance goes below zero whenever they spend points that another
+        card of the household earned.
+        """
+        member = self._member
+        if member is None:
+            self.balance_label.setText("–")
+            self.wallet_label.hide()
+            return
+        balance = self.tr("{points} points").format(
+            points=format_points(member.balance, self._locale)
+        )
+        if self._wallet_balance is None:
+            if member.is_overdrawn:
+                balance += "  " + self.tr("(below zero: tell a manager)")
+            self.balance_label.setText(balance)
+            self.wallet_label.hide()
+            return
+        self.balance_label.setText(balance)
+        wallet = self.tr("Household wallet: {points} points, {count} cards").format(
+            points=format_points(self._wallet_balance, self._locale),
+            count=self._wallet_members,
+        )
+        if self._wallet_balance < 0:
+            wallet += "  " + self.tr("(below zero: tell a manager)")
+        self.wallet_label.setText(wallet)
+        self.wallet_label.show()
+
     def show_standing(self, block: LoyaltyBlock | None) -> None:
-        """Show tier, rewards in reach, expiring points and challenges, if any."""
+        """Show the wallet, tier, rewards in reach, expiring points and challenges."""
+        self._wallet_balance = None if block is None else block.wallet_balance
+        self._wallet_members = 0 if block is None else block.wallet_members
+        self._show_balance()
         if block is None or block.is_empty:
             self.standing_label.setText("")
             self.standing_label.hide()
@@ -191,7 +234,8 @@ class HistoryTable(QTableWidget):
                 item = QTableWidgetItem(text)
                 if column == 2:
                     item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                        QtCore.Qt.AlignmentFlag.AlignRight
+                        | QtCore.Qt.AlignmentFlag.AlignVCenter
                     )
                 self.setItem(row, column, item)
 
@@ -200,16 +244,20 @@ class HistoryTable(QTableWidget):
         """The entries shown, in row order."""
         return list(self._entries)
 
-    def selected_sale_id(self) -> str | None:
-        """Return the sale of the selected row, or of the newest sale shown."""
-        # TODO(ui): rows are ledger entries, so a sale that earned and redeemed
-        # nothing has no row and cannot be returned from here; list the
-        # member's sales once a service returns them.
+    def selected_sale_id(self, newest: bool = True) -> str | None:
+        """Return the sale of the selected row, or of the newest sale shown.
+
+        Rows are ledger entries, so a sale that earned and redeemed nothing has
+        no row; the return form lists sales from ``sales.recent_sales``.
+        With ``newest=False``, return None when no row is selected.
+        """
         rows = self.selectionModel().selectedRows()
         if rows:
             entry = self._entries[rows[0].row()]
             if entry.sale_id and entry.kind in ("earn", "redeem"):
                 return entry.sale_id
+            return None
+        if not newest:
             return None
         for entry in self._entries:
             if entry.sale_id and entry.kind in ("earn", "redeem"):
