@@ -27,6 +27,7 @@ from posloyalty.sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PUSH_ROWS,
     MEMBER_FIELDS,
+    PROFILE_FIELDS,
     SALE_COLUMNS,
 )
 
@@ -168,6 +169,32 @@ def _check_cards(rows: list) -> None:
             raise ServerError(f"invalid card {index}: issued_at is not UTC text")
 
 
+def _check_profiles(rows: list) -> None:
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict) or not _is_text(row.get("member_id"), 64):
+            raise ServerError(f"invalid profile {index}: send an object with member_id")
+        member_id = row["member_id"]
+        if not _is_time(row.get("updated_at")):
+            raise ServerError(
+                f"invalid profile of {member_id!r}: updated_at not UTC text"
+            )
+        for key in ("birth_month_day", "referred_by", "household_id"):
+            if not _is_optional_text(row.get(key), 64):
+                raise ServerError(
+                    f"invalid profile of {member_id!r}: {key} is not text"
+                )
+        for key in ("referral_paid", "leaderboard_opt_in"):
+            if not isinstance(row.get(key, False), bool):
+                raise ServerError(
+                    f"invalid profile of {member_id!r}: {key} not true/false"
+                )
+        by = row.get("updated_by")
+        if by is not None and not _is_int(by):
+            raise ServerError(
+                f"invalid profile of {member_id!r}: updated_by is a till id"
+            )
+
+
 # --- push --------------------------------------------------------------------------
 
 
@@ -269,6 +296,87 @@ def _upsert_members(db: Database, till: models.Till, rows: list, base: int) -> i
         )
     _insert_many(db, insert, conflict, params)
     return base + len(rows)
+
+
+_PROFILE_SELECT = (
+    "SELECT member_id, updated_at, updated_by, referral_paid FROM member_profile"
+)
+
+
+def merge_profile(sent: dict, held: tuple[str, int | None, bool] | None) -> dict | None:
+    """Return the profile to store after ``sent`` meets the one held, or None to keep it.
+
+    The later ``updated_at`` wins, ties going to the higher till id; a referral
+    paid in either stays paid, so no till pays it twice. When only that flag
+    changes, the result holds just ``member_id`` and ``referral_paid``.
+    """
+    if held is None:
+        return sent
+    held_at, held_by, held_paid = held
+    key = (sent["updated_at"], sent["updated_by"])
+    if key > (held_at, -1 if held_by is None else held_by):
+        return {**sent, "referral_paid": bool(sent["referral_paid"] or held_paid)}
+    if sent["referral_paid"] and not held_paid:
+        return {"member_id": sent["member_id"], "referral_paid": True}
+    return None
+
+
+def _upsert_profiles(db: Database, till: models.Till, rows: list, base: int) -> int:
+    """Store member profiles where they win; returns the new counter.
+
+    The counter row is locked, so no other push changes these rows between
+    the read and the write.
+    """
+    held = {
+        r[0]: (r[1], r[2], bool(r[3]))
+        for r in _by_ids(
+            db, _PROFILE_SELECT, (row["member_id"] for row in rows), "member_id"
+        )
+    }
+    counter = base
+    for row in rows:
+        sent = {key: row.get(key) for key in PROFILE_FIELDS}
+        if sent["updated_by"] is None:
+            sent["updated_by"] = till.id
+        sent["referral_paid"] = bool(sent["referral_paid"])
+        sent["leaderboard_opt_in"] = bool(sent["leaderboard_opt_in"])
+        member_id = sent["member_id"]
+        merged = merge_profile(sent, held.get(member_id))
+        if merged is None:
+            continue
+        counter += 1
+        if "updated_at" not in merged:
+            db.execute_sql(
+                _sql(
+                    db,
+                    "UPDATE member_profile SET referral_paid = ?, seq = ?"
+                    " WHERE member_id = ?",
+                ),
+                (True, counter, merged["member_id"]),
+            )
+        else:
+            columns = ", ".join(PROFILE_FIELDS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in PROFILE_FIELDS[1:])
+            db.execute_sql(
+                _sql(
+                    db,
+                    f"INSERT INTO member_profile ({columns}, seq) VALUES"
+                    f" ({', '.join('?' * (len(PROFILE_FIELDS) + 1))})"
+                    f" ON CONFLICT (member_id) DO UPDATE SET {updates},"
+                    " seq = excluded.seq",
+                ),
+                (*(merged[c] for c in PROFILE_FIELDS), counter),
+            )
+        if "updated_at" in merged:
+            held[member_id] = (
+                merged["updated_at"],
+                merged["updated_by"],
+                merged["referral_paid"],
+            )
+        else:
+            at, by, _paid = held[member_id]
+            held[member_id] = (at, by, True)
+    return counter
 
 
 def _upsert_cards(db: Database, rows: list) -> None:
@@ -500,11 +608,12 @@ def push(till: models.Till, body: object) -> PushResult:
     if not isinstance(body, dict):
         raise ServerError("invalid push: send a JSON object")
     members = body.get("members") or []
+    profiles = body.get("profiles") or []
     cards = body.get("cards") or []
     sales = body.get("sales") or []
     entries = body.get("entries") or []
-    for name, rows in (("members", members), ("cards", cards), ("sales", sales),
-                       ("entries", entries)):  # fmt: skip
+    for name, rows in (("members", members), ("profiles", profiles), ("cards", cards),
+                       ("sales", sales), ("entries", entries)):  # fmt: skip
         if not isinstance(rows, list):
             raise ServerError(f"invalid push: {name} must be a list")
         if len(rows) > MAX_PUSH_ROWS:
@@ -512,6 +621,7 @@ def push(till: models.Till, body: object) -> PushResult:
                 f"push too large: {len(rows)} {name}, send at most {MAX_PUSH_ROWS}"
             )
     _check_members(members)
+    _check_profiles(profiles)
     _check_cards(cards)
     _check_sales(sales)
     _check_entries(entries)
@@ -530,6 +640,7 @@ def push(till: models.Till, body: object) -> PushResult:
             _upsert_cards(db, cards)
         needed = {row[_E["member_id"]] for row in entries}
         needed.update(row[_S["member_id"]] for row in sales if row[_S["member_id"]])
+        needed.update(row["member_id"] for row in profiles)
         needed.difference_update(row["id"] for row in members)
         missing = _missing_members(db, needed)
         if missing:
@@ -538,6 +649,8 @@ def push(till: models.Till, body: object) -> PushResult:
                 " send them with the entries",
                 {"missing_members": missing},
             )
+        if profiles:
+            counter = _upsert_profiles(db, till, profiles, counter)
         if sales:
             count, counter, held_sales = insert(
                 db, "sale", SALE_COLUMNS, sales, till, counter, None
@@ -551,6 +664,7 @@ def push(till: models.Till, body: object) -> PushResult:
             result.inserted_entries = count
             result.held["entries"] = held_entries
         result.held["members"] = [row["id"] for row in members]
+        result.held["profiles"] = [row["member_id"] for row in profiles]
         _set_counter(db, counter)
     logger.info(
         "push from till %d: %d of %d entries and %d of %d sales new, %d members",
@@ -578,16 +692,26 @@ def _member_dict(row: tuple) -> dict:
     return record
 
 
+def _profile_dict(row: tuple) -> dict:
+    record = dict(zip(PROFILE_FIELDS, row, strict=True))
+    for flag in ("referral_paid", "leaderboard_opt_in"):
+        record[flag] = bool(record[flag])
+    return record
+
+
 _MEMBER_SELECT = "SELECT " + ", ".join(MEMBER_FIELDS) + ", seq FROM member"
 _SALE_SELECT = "SELECT " + ", ".join(SALE_COLUMNS) + ", seq FROM sale"
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + ", seq FROM ledger_entry"
+_PROFILE_PULL = "SELECT " + ", ".join(PROFILE_FIELDS) + ", seq FROM member_profile"
 
 
-def _by_ids(db: Database, select: str, ids: Iterable[str]) -> list[tuple]:
+def _by_ids(
+    db: Database, select: str, ids: Iterable[str], column: str = "id"
+) -> list[tuple]:
     rows: list[tuple] = []
-    for chunk in _chunks(sorted(ids)):
+    for chunk in _chunks(sorted(set(ids))):
         marks = ", ".join("?" for _ in chunk)
-        rows.extend(_select(db, f"{select} WHERE id IN ({marks})", chunk))
+        rows.extend(_select(db, f"{select} WHERE {column} IN ({marks})", chunk))
     return rows
 
 
@@ -627,10 +751,16 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
             f"{_MEMBER_SELECT} WHERE {window} AND updated_by <> ? ORDER BY seq LIMIT ?",
             (after, head, till.id, limit),
         )
+        profiles = _select(
+            db,
+            f"{_PROFILE_PULL} WHERE {window} AND updated_by <> ? ORDER BY seq LIMIT ?",
+            (after, head, till.id, limit),
+        )
         merged = sorted(
             [("e", row) for row in entries]
             + [("s", row) for row in sales]
-            + [("m", row) for row in members],
+            + [("m", row) for row in members]
+            + [("p", row) for row in profiles],
             key=lambda item: item[1][-1],
         )
         page = merged[:limit]
@@ -638,12 +768,14 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
             len(entries),
             len(sales),
             len(members),
+            len(profiles),
         )
         cursor = page[-1][1][-1] if is_cut else head
 
         page_entries = [row[:-1] for kind, row in page if kind == "e"]
         page_sales = {row[0]: row[:-1] for kind, row in page if kind == "s"}
         page_members = {row[0]: row[:-1] for kind, row in page if kind == "m"}
+        page_profiles = [row[:-1] for kind, row in page if kind == "p"]
 
         wanted_sales = {
             row[_E["sale_id"]] for row in page_entries if row[_E["sale_id"]]
@@ -659,6 +791,7 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
             page_sales[row[0]] = row[:-1]
 
         wanted_members = {row[_E["member_id"]] for row in page_entries}
+        wanted_members.update(row[0] for row in page_profiles)
         wanted_members.update(
             row[_S["member_id"]] for row in page_sales.values() if row[_S["member_id"]]
         )
@@ -672,6 +805,7 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
     )
     return {
         "members": [_member_dict(row) for row in page_members.values()],
+        "profiles": [_profile_dict(row) for row in page_profiles],
         "cards": cards,
         "sales": [list(row) for row in ordered_sales],
         "entries": [list(row) for row in page_entries],

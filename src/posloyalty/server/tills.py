@@ -218,9 +218,7 @@ def rule_versions(after: int = 0) -> list[dict]:
 
 def _latest_version() -> models.RuleVersion | None:
     return (
-        models.RuleVersion.select()
-        .order_by(models.RuleVersion.version.desc())
-        .first()
+        models.RuleVersion.select().order_by(models.RuleVersion.version.desc()).first()
     )
 
 
@@ -308,7 +306,7 @@ def set_programme(document: object) -> int:
     if not isinstance(document, dict):
         raise ServerError(
             "invalid programme document: write a JSON object of the programme's"
-            " sections, such as {\"rewards\": [], \"expiry_months\": 12}"
+            ' sections, such as {"rewards": [], "expiry_months": 12}'
         )
     try:
         programme = programme_to_dict(programme_from_dict(document))

@@ -53,6 +53,12 @@ def _migration_5(db: SqliteDatabase) -> None:
     create_programme_tables(db)
 
 
+def _migration_7(db: SqliteDatabase) -> None:
+    from posloyalty.storage.profile_sync import create_profile_sync
+
+    create_profile_sync(db)
+
+
 # Each migration runs once, in order, inside its own transaction. Append new
 # ones at the end and never edit one that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
@@ -60,6 +66,7 @@ MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (3, _migration_3),
     (4, _migration_4),
     (5, _migration_5),
+    (7, _migration_7),
 ]
 
 

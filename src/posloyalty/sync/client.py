@@ -67,6 +67,7 @@ class SyncReport:
     acknowledged: int = 0
     pulled_entries: int = 0
     pulled_members: int = 0
+    pulled_profiles: int = 0
     pulled_pages: int = 0
     keys_added: list[str] = field(default_factory=list)
     rules_changed: list[str] = field(default_factory=list)
@@ -292,6 +293,7 @@ def _pull(ctx: TillContext, session: _Session, till_id: int, report: SyncReport)
         report.pulled_pages += 1
         report.pulled_entries += result.entries
         report.pulled_members += result.members_added + result.members_updated
+        report.pulled_profiles += result.profiles_updated
         cursor = int(page["cursor"])
         if not page.get("more"):
             return

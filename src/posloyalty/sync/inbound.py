@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from posloyalty.services.context import TillContext
 from posloyalty.storage.sync_state import write_state
-from posloyalty.sync.protocol import ENTRY_COLUMNS, MEMBER_FIELDS, SALE_COLUMNS
+from posloyalty.sync.protocol import (
+    ENTRY_COLUMNS,
+    MEMBER_FIELDS,
+    PROFILE_FIELDS,
+    SALE_COLUMNS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class InboundResult:
     sales: int = 0
     members_added: int = 0
     members_updated: int = 0
+    profiles_updated: int = 0
 
 
 def _is_newer(remote: dict, local_updated_at: str, local_by: int) -> bool:
@@ -123,6 +129,62 @@ def _store_members(
             ),
         )
         result.members_updated += 1
+
+
+_PROFILE_COLUMNS = ", ".join(PROFILE_FIELDS)
+_UPSERT_PROFILE = (
+    f"INSERT INTO member_profile ({_PROFILE_COLUMNS}) VALUES"
+    f" ({', '.join('?' for _ in PROFILE_FIELDS)}) ON CONFLICT (member_id) DO UPDATE"
+    " SET " + ", ".join(f"{c} = excluded.{c}" for c in PROFILE_FIELDS[1:])
+)
+
+
+def _store_profiles(
+    ctx: TillContext, profiles: list[dict], own_till_id: int, result: InboundResult
+) -> None:
+    """Store pulled member profiles that win over this till's; see ``_is_newer``.
+
+    A referral paid at either till stays paid. The outbox item that the table's
+    trigger queues for a pulled profile is removed, unless this till's own
+    edit is still waiting and won.
+    """
+    db = ctx.db
+    for profile in profiles:
+        record = {name: profile.get(name) for name in PROFILE_FIELDS}
+        member_id = record["member_id"]
+        local = db.execute_sql(
+            "SELECT p.updated_at, p.updated_by, p.referral_paid, EXISTS (SELECT 1"
+            " FROM outbox_item o WHERE o.kind = 'profile' AND o.object_id ="
+            " p.member_id) FROM member_profile p WHERE p.member_id = ?",
+            (member_id,),
+        ).fetchone()
+        if local is None:
+            is_newer, is_queued, local_paid = True, False, False
+        else:
+            local_updated_at, local_by, local_paid, is_queued = local
+            # A profile edited here and not yet sent is this till's edit.
+            by = own_till_id if is_queued or local_by is None else local_by
+            is_newer = _is_newer(record, local_updated_at, by)
+        paid = bool(record["referral_paid"]) or bool(local_paid)
+        if is_newer:
+            record["referral_paid"] = paid
+            record["leaderboard_opt_in"] = bool(record["leaderboard_opt_in"])
+            db.execute_sql(
+                _UPSERT_PROFILE, tuple(record[name] for name in PROFILE_FIELDS)
+            )
+            result.profiles_updated += 1
+        elif paid and not local_paid:
+            db.execute_sql(
+                "UPDATE member_profile SET referral_paid = 1 WHERE member_id = ?",
+                (member_id,),
+            )
+        else:
+            continue
+        if is_newer or not is_queued:
+            db.execute_sql(
+                "DELETE FROM outbox_item WHERE kind = 'profile' AND object_id = ?",
+                (member_id,),
+            )
 
 
 def _store_cards(ctx: TillContext, cards: list[dict]) -> None:
@@ -219,6 +281,7 @@ def store_page(ctx: TillContext, page: dict, own_till_id: int) -> InboundResult:
     result = InboundResult()
     with ctx.db.atomic():
         _store_members(ctx, page.get("members") or [], own_till_id, result)
+        _store_profiles(ctx, page.get("profiles") or [], own_till_id, result)
         _store_cards(ctx, page.get("cards") or [])
         result.sales = _store_sales(ctx, page.get("sales") or [])
         result.entries = _store_entries(ctx, page.get("entries") or [])

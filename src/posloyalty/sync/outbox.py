@@ -13,11 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from posloyalty.services.context import TillContext
-from posloyalty.sync.protocol import CARD_FIELDS, ENTRY_COLUMNS, SALE_COLUMNS
+from posloyalty.sync.protocol import (
+    CARD_FIELDS,
+    ENTRY_COLUMNS,
+    PROFILE_FIELDS,
+    SALE_COLUMNS,
+)
 
 logger = logging.getLogger(__name__)
 
-_KIND_OF_KEY = {"entries": "entry", "sales": "sale", "members": "member"}
+_KIND_OF_KEY = {
+    "entries": "entry",
+    "sales": "sale",
+    "members": "member",
+    "profiles": "profile",
+}
 _ENTRY_SELECT = (
     "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM ledger_entry"
     " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rowid"
@@ -35,6 +45,10 @@ _CARD_SELECT = (
     "SELECT " + ", ".join(CARD_FIELDS) + " FROM card"
     " WHERE member_id IN (SELECT value FROM json_each(?)) ORDER BY issued_at"
 )
+_PROFILE_SELECT = (
+    "SELECT " + ", ".join(PROFILE_FIELDS) + " FROM member_profile"
+    " WHERE member_id IN (SELECT value FROM json_each(?))"
+)
 _QUEUED_SELECT = (
     "SELECT object_id, id FROM outbox_item WHERE kind = ?"
     " AND object_id IN (SELECT value FROM json_each(?))"
@@ -51,6 +65,7 @@ class PushBatch:
         last_item: the highest outbox item id of the page.
         queued: (kind, object id) to outbox item id, for every queued row sent.
         member_versions: ``updated_at`` of each member sent, as stored text.
+        profile_versions: ``updated_at|referral_paid`` of each profile sent.
     """
 
     body: dict
@@ -58,10 +73,12 @@ class PushBatch:
     last_item: int = 0
     queued: dict[tuple[str, str], int] = field(default_factory=dict)
     member_versions: dict[str, str] = field(default_factory=dict)
+    profile_versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return sum(len(self.body[key]) for key in ("entries", "sales", "members"))
+        keys = ("entries", "sales", "members", "profiles")
+        return sum(len(self.body.get(key, ())) for key in keys)
 
 
 def _queued(ctx: TillContext, kind: str, ids: Iterable[str]) -> dict[str, int]:
@@ -118,8 +135,23 @@ def build_push_batch(
         # Originals first, so a return never arrives before the sale it names.
         sales.sort(key=lambda row: row[7] is not None)
 
+        profile_ids = sorted(oid for (kind, oid) in queued if kind == "profile")
+        profiles = []
+        profile_versions = {}
+        for row in db.execute_sql(_PROFILE_SELECT, (json.dumps(profile_ids),)):
+            profile = dict(zip(PROFILE_FIELDS, row, strict=True))
+            profile["referral_paid"] = bool(profile["referral_paid"])
+            profile["leaderboard_opt_in"] = bool(profile["leaderboard_opt_in"])
+            # None: edited at this till, so the server names the sender.
+            profile["updated_by"] = None
+            profiles.append(profile)
+            profile_versions[profile["member_id"]] = (
+                f"{profile['updated_at']}|{int(profile['referral_paid'])}"
+            )
+
         member_ids = {oid for (kind, oid) in queued if kind == "member"}
         wanted = {row[1] for row in entries} | {row[3] for row in sales if row[3]}
+        wanted |= set(profile_versions)
         for member_id, item_id in _queued(ctx, "member", wanted - member_ids).items():
             if ("member", member_id) not in sending:
                 queued[("member", member_id)] = item_id
@@ -156,15 +188,23 @@ def build_push_batch(
             dict(zip(CARD_FIELDS, row, strict=True))
             for row in db.execute_sql(_CARD_SELECT, (json.dumps(sorted(member_ids)),))
         ]
-    body = {"members": members, "cards": cards, "sales": sales, "entries": entries}
-    return PushBatch(body, after, items[-1][0], queued, member_versions)
+    body = {
+        "members": members,
+        "profiles": profiles,
+        "cards": cards,
+        "sales": sales,
+        "entries": entries,
+    }
+    return PushBatch(
+        body, after, items[-1][0], queued, member_versions, profile_versions
+    )
 
 
 def acknowledge(ctx: TillContext, batch: PushBatch, held: dict) -> int:
     """Remove the outbox items of rows the server's reply names; returns how many.
 
-    A member edited again while the push was on its way keeps its item, so the
-    newer edit is sent next time.
+    A member or profile edited again while the push was on its way keeps its
+    item, so the newer edit is sent next time.
     """
     removable: list[int] = []
     for key, kind in _KIND_OF_KEY.items():
@@ -180,8 +220,16 @@ def acknowledge(ctx: TillContext, batch: PushBatch, held: dict) -> int:
             "DELETE FROM outbox_item WHERE id IN (SELECT value FROM json_each(?))"
             " AND (kind <> 'member' OR EXISTS (SELECT 1 FROM member m"
             " WHERE m.id = outbox_item.object_id AND m.updated_at = json_extract(?,"
+            " '$.\"' || outbox_item.object_id || '\"')))"
+            " AND (kind <> 'profile' OR EXISTS (SELECT 1 FROM member_profile p"
+            " WHERE p.member_id = outbox_item.object_id"
+            " AND p.updated_at || '|' || p.referral_paid = json_extract(?,"
             " '$.\"' || outbox_item.object_id || '\"')))",
-            (json.dumps(removable), json.dumps(batch.member_versions)),
+            (
+                json.dumps(removable),
+                json.dumps(batch.member_versions),
+                json.dumps(batch.profile_versions),
+            ),
         )
         removed = cursor.rowcount
     logger.info("server acknowledged %d outbox items", removed)

@@ -15,8 +15,8 @@ Endpoints (every request carries ``Authorization: Bearer <till token>``):
   the highest head office rule version it holds in; the programme's keys, the
   till's registered store and till names, and the head office's rule versions
   after that one (base earning rule and programme document) out.
-- ``POST /v1/push``: members, cards, sales and entries in; the ids the server
-  holds out.
+- ``POST /v1/push``: members, member profiles, cards, sales and entries in;
+  the ids the server holds out.
 - ``GET /v1/pull?after=CURSOR&limit=N``: what other tills recorded after the
   cursor, one bounded page at a time.
 """
@@ -75,6 +75,19 @@ MEMBER_FIELDS = (
 )
 
 CARD_FIELDS = ("number", "member_id", "issued_at", "blocked_at")
+
+# A member's programme details; the later ``updated_at`` wins, ties broken by
+# ``updated_by``, and a referral paid at any till stays paid.
+PROFILE_FIELDS = (
+    "member_id",
+    "birth_month_day",
+    "referred_by",
+    "referral_paid",
+    "leaderboard_opt_in",
+    "household_id",
+    "updated_at",
+    "updated_by",
+)
 
 # The most rows of each kind one push may carry, and the largest pull page.
 MAX_PUSH_ROWS = 10_000
