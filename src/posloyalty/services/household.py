@@ -4,11 +4,16 @@ Members whose profiles carry the same ``household_id`` form a household. Every
 ledger entry still belongs to the member whose card or phone caused it, so
 each member keeps their own history and cached balance, and ``verify``
 compares each member's cached balance with that member's entries. The
-wallet's balance is the sum of its members' balances. Redemptions check the
-wallet inside the redeeming transaction (``BEGIN IMMEDIATE``), so a member's
-own balance may go below zero while the wallet stays at 0 or above; only a
-wallet below zero is flagged for a manager. A member without a household id,
-or alone with theirs, is a household of one and behaves as a single member.
+wallet's balance is the sum of its members' balances.
+
+Redemptions check the wallet inside the redeeming transaction (``BEGIN
+IMMEDIATE``). A member's own balance may therefore go below zero while the
+wallet stays at 0 or above, and only a wallet below zero is flagged for a
+manager. A member without a household id, or alone with theirs, is a
+household of one and behaves as a single member.
+
+NOTE: the head office's report of members below zero (``server.reports``)
+still lists each member on their own balance, not on the wallet's.
 """
 
 from __future__ import annotations

@@ -154,9 +154,9 @@ def member_tier(
     A household qualifies together: the points earned (or money spent) by
     all its members count toward one tier. Rewards are paid from the shared
     wallet and some rewards need a tier, so every card of the household must
-    get the same answer; pooling also means that a member joining a
-    household never loses the tier the household holds. A member without a
-    household qualifies on their own history, as before.
+    get the same tier. Pooling also means that joining a household never
+    lowers a member's tier. A member without a household qualifies on their
+    own history.
     """
     if not programme.tiers.levels:
         return TierStatus(None, 0, None, None, 0)
