@@ -509,3 +509,69 @@ def redeem_points(
         )
     logger.info("member %s redeemed %d points", member_id, points)
     return SaleResult("", member_id, 0, 0, 0, points, balance - points)
+
+
+def recent_sales(ctx: TillContext, member_id: str, limit: int = 20) -> list[SaleView]:
+    """List a member's latest sales, newest first, whatever they earned.
+
+    Returns are not listed as sales of their own. A sale that earned nothing
+    (below the minimum spend, or recorded without earning) is listed too, so
+    it can still be returned.
+
+    Args:
+        ctx: the open till.
+        member_id: the member's id.
+        limit: the most sales to list.
+
+    Returns:
+        One ``SaleView`` per sale, with the amount returned of it so far (minor
+        units) and the points it earned and redeemed.
+    """
+    from peewee import fn
+
+    sale, entry = models.Sale, models.LedgerEntry
+    found = list(
+        sale.select()
+        .where((sale.member == member_id) & sale.original_sale.is_null())
+        .order_by(sale.occurred_at.desc(), sale.recorded_at.desc())
+        .limit(limit)
+    )
+    ids = [row.id for row in found]
+    if not ids:
+        return []
+    returned = {
+        original_id: -total
+        for original_id, total in sale.select(
+            sale.original_sale, fn.SUM(sale.amount_minor)
+        )
+        .where(sale.original_sale.in_(ids))
+        .group_by(sale.original_sale)
+        .tuples()
+    }
+    earned: dict[str, int] = {}
+    redeemed: dict[str, int] = {}
+    for sale_id, kind, points in (
+        entry.select(entry.sale, entry.kind, fn.SUM(entry.points))
+        .where(entry.sale.in_(ids) & entry.kind.in_(("earn", "redeem", "bonus")))
+        .group_by(entry.sale, entry.kind)
+        .tuples()
+    ):
+        if kind == "redeem":
+            redeemed[sale_id] = redeemed.get(sale_id, 0) - points
+        else:
+            earned[sale_id] = earned.get(sale_id, 0) + points
+    return [
+        SaleView(
+            row.id,
+            member_id,
+            row.amount_minor,
+            returned.get(row.id, 0),
+            earned.get(row.id, 0),
+            redeemed.get(row.id, 0),
+            row.occurred_at,
+            row.source,
+            row.external_ref,
+            None,
+        )
+        for row in found
+    ]

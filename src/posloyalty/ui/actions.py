@@ -25,10 +25,13 @@ members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
 
 if TYPE_CHECKING:
-    from posloyalty.ui.forms import _Form
+    from posloyalty.ui.forms import TillForm
     from posloyalty.ui.window import TillWindow
 
 logger = logging.getLogger(__name__)
+
+# Sales the return form offers, newest first.
+RETURN_CHOICES = 20
 
 
 class TillActions(QObject):
@@ -39,19 +42,10 @@ class TillActions(QObject):
         self.window = window
         self.ctx = window.ctx
         self._in_flight = False
-        window.redeem_form.submit_requested.connect(
-            lambda: window.run_guarded(self.submit_redeem)
-        )
-        window.return_form.submit_requested.connect(
-            lambda: window.run_guarded(self.submit_return)
-        )
-        window.enrol_form.submit_requested.connect(
-            lambda: window.run_guarded(self.submit_enrol)
-        )
 
     # Forms ---------------------------------------------------------------------------
 
-    def _open(self, form: _Form) -> None:
+    def _open(self, form: TillForm) -> None:
         self.window.forms.setCurrentWidget(form)
         self.window.forms.show()
         form.first_field().setFocus()
@@ -76,7 +70,7 @@ class TillActions(QObject):
             self.window.scan_input.setFocus()
         return member
 
-    def _submit(self, name: str, work, on_success, form: _Form) -> None:
+    def _submit(self, name: str, work, on_success, form: TillForm) -> None:
         if self._in_flight:
             return
         self._in_flight = True
@@ -155,39 +149,64 @@ class TillActions(QObject):
     # Return ------------------------------------------------------------------------------
 
     def open_return(self) -> None:
-        """Open the return form for the sale selected in the history, or the newest."""
-        if self._require_member() is None:
+        """Open the return form on the member's recent sales.
+
+        The sale selected in the history is chosen, or else the newest sale
+        with something left to return; Up and Down choose another.
+        """
+        from posloyalty.ui.forms import SaleChoice
+
+        member = self._require_member()
+        if member is None:
             return
-        sale_id = self.window.history_table.selected_sale_id()
-        if sale_id is None:
+        selected_id = self.window.history_table.selected_sale_id(newest=False)
+        if selected_id is not None:
+            selected = sales.get_sale(self.ctx, selected_id)
+            if selected.amount_minor - selected.returned_minor <= 0:
+                self.window.show_message(
+                    self.tr("This sale was already returned in full."), "error"
+                )
+                return
+        # NOTE: three indexed reads on the GUI thread, like the history itself.
+        recent = [
+            sale
+            for sale in sales.recent_sales(self.ctx, member.id, RETURN_CHOICES)
+            if sale.amount_minor > sale.returned_minor
+        ]
+        if selected_id is not None and selected_id not in {sale.id for sale in recent}:
+            recent.insert(0, selected)
+        if not recent:
             self.window.show_message(
                 self.tr(
-                    "No sale to return: select a sale's row in the history"
-                    " (arrow keys from the amount), then press F3."
+                    "No sale to return: this member's recent sales were already"
+                    " returned in full, or there are none."
                 ),
                 "error",
             )
             return
-        sale = sales.get_sale(self.ctx, sale_id)
-        remaining = sale.amount_minor - sale.returned_minor
-        if remaining <= 0:
-            self.window.show_message(
-                self.tr("This sale was already returned in full."), "error"
-            )
-            return
         settings = self.ctx.settings
-        self.window.return_form.load(
-            sale.id,
-            self._describe_sale(sale),
-            format_amount_for_input(
-                remaining, settings.currency, settings.decimal_separator
-            ),
+        choices = [
+            SaleChoice(
+                sale.id,
+                self._describe_sale(sale),
+                format_amount_for_input(
+                    sale.amount_minor - sale.returned_minor,
+                    settings.currency,
+                    settings.decimal_separator,
+                ),
+            )
+            for sale in recent
+        ]
+        row = next(
+            (index for index, sale in enumerate(recent) if sale.id == selected_id), 0
         )
-        self._open(self.window.return_form)
+        form = self.window.return_form
+        form.load(choices, row)
+        self._open(form)
         self.window.show_message(
             self.tr(
-                "Press Enter to return what is left of the sale, or type a smaller"
-                " amount for part of it; Esc cancels."
+                "Up and Down choose the sale. Press Enter to return what is left of"
+                " it, or type a smaller amount for part of it; Esc cancels."
             ),
             "info",
         )

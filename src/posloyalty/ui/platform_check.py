@@ -6,7 +6,6 @@ list of plugins, which a shop owner cannot act on. This module imports no Qt.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import sys
@@ -45,6 +44,8 @@ class DisplayUnavailableError(Exception):
 
 
 def _can_load(soname: str) -> bool:
+    import ctypes  # only the xcb check needs it; offscreen starts skip the import
+
     try:
         ctypes.CDLL(soname)
     except OSError:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TypeGuard
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6 import QtCore, QtGui
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QWidget
 
 from posloyalty.ui.scan_detector import KeyBurst
@@ -17,8 +18,24 @@ logger = logging.getLogger(__name__)
 # A scanner set to send no suffix is done when no key has come for this long.
 IDLE_GAP_MS = 120
 
-_TERMINATOR_KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
 _TERMINATOR_TEXTS = {"\r", "\n"}
+
+# NOTE: ``QtCore.Qt`` is read when a key or a message arrives, never at import
+# or construction. PySide6 6.11 builds a Python enum for every one of Qt's
+# names on the first read of ``Qt`` (about 15 ms), which would delay the first
+# window; ``TillWindow.start`` reads it once the window is shown.
+
+
+def is_key_press(event: QtCore.QEvent) -> TypeGuard[QtGui.QKeyEvent]:
+    """Tell whether ``event`` is a key press."""
+    return event.type() == QtCore.QEvent.Type.KeyPress and isinstance(
+        event, QtGui.QKeyEvent
+    )
+
+
+def is_enter_key(key: int) -> bool:
+    """Tell whether ``key`` is Enter or Return."""
+    return key in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter)
 
 
 class WedgeLineEdit(QLineEdit):
@@ -52,16 +69,16 @@ class WedgeLineEdit(QLineEdit):
         self._idle_timer.setInterval(IDLE_GAP_MS)
         self._idle_timer.timeout.connect(self._on_idle)
 
-    def is_terminator(self, event: QKeyEvent) -> bool:
+    def is_terminator(self, event: QtGui.QKeyEvent) -> bool:
         """Tell whether a key press ends the input rather than adding to it."""
-        if event.key() in _TERMINATOR_KEYS or event.text() in _TERMINATOR_TEXTS:
+        if is_enter_key(event.key()) or event.text() in _TERMINATOR_TEXTS:
             return True
-        is_tab = event.key() == Qt.Key.Key_Tab or event.text() == "\t"
+        is_tab = event.key() == QtCore.Qt.Key.Key_Tab or event.text() == "\t"
         return is_tab and (self._tab_ends_input or self.burst.is_scan())
 
-    def event(self, event: QEvent) -> bool:
+    def event(self, event: QtCore.QEvent) -> bool:
         # Tab is taken here, before QWidget.event moves the focus with it.
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+        if is_key_press(event):
             if self.is_terminator(event):
                 self._idle_timer.stop()
                 event.accept()
@@ -69,7 +86,7 @@ class WedgeLineEdit(QLineEdit):
                 return True
         return super().event(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
         text = event.text()
         if text:
             self.burst.record(text)
@@ -112,13 +129,18 @@ class MessageArea(QLabel):
         self.setWordWrap(True)
         self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._is_plain_text = False
         self.level = "info"
         self.show_message("", "info")
 
     def show_message(self, text: str, level: str = "info") -> None:
         """Replace the message; ``level`` is info, success, warning or error."""
         foreground, background = self.LEVELS.get(level, self.LEVELS["info"])
+        if text and not self._is_plain_text:
+            # Set at the first text rather than in __init__ (see the note on
+            # Qt's names above); a member's name must never render as HTML.
+            self.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            self._is_plain_text = True
         self.level = level
         self.setText(text)
         self.setStyleSheet(
@@ -135,9 +157,9 @@ class EnterFilter(QObject):
         super().__init__(parent)
         self._on_enter = on_enter
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            if event.key() in _TERMINATOR_KEYS:
+    def eventFilter(self, watched: QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if is_key_press(event):
+            if is_enter_key(event.key()):
                 self._on_enter()
                 return True
         return super().eventFilter(watched, event)

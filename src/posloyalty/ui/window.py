@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6 import QtCore, QtGui
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -40,15 +40,17 @@ from posloyalty.services.views import MemberView, SaleResult
 from posloyalty.ui.actions import TillActions
 from posloyalty.ui.backends import TillBackends
 from posloyalty.ui.format import format_money, format_points
-from posloyalty.ui.forms import EnrolForm, RedeemForm, ReturnForm
 from posloyalty.ui.member_panel import HistoryTable, MemberPanel
 from posloyalty.ui.scan_detector import looks_like_scan
 from posloyalty.ui.status import TillStatus
 from posloyalty.ui.tasks import DEVICE_LANE, TaskRunner
-from posloyalty.ui.widgets import MessageArea, WedgeLineEdit
+from posloyalty.ui.widgets import MessageArea, WedgeLineEdit, is_key_press
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from posloyalty.services.members import LookupResult
+    from posloyalty.ui.forms import EnrolForm, RedeemForm, ReturnForm, TillForm
 
 # Loaded on first use so the window shows before the sale and lookup services
 # (and the programme rules behind them) are imported.
@@ -112,6 +114,11 @@ class TillWindow(QMainWindow):
         self.manager_dialog: QDialog | None = None
         self.manager_panel: Any = None
         self._sale_in_flight = False
+        self._key_clock = key_clock
+        self._buttons: list[QPushButton] = []
+        self._forms: dict[str, TillForm] = {}
+        # Filled by ``start``; until then no key has arrived.
+        self._keys: dict[int, Callable[[], Any]] = {}
 
         self.setWindowTitle(self.tr("Loyalty till"))
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
@@ -119,7 +126,6 @@ class TillWindow(QMainWindow):
         self._build(key_clock)
         self.actions_ = TillActions(self)
         self._connect()
-        self._install_key_filter()
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -193,12 +199,8 @@ class TillWindow(QMainWindow):
             buttons.addWidget(button, index // 3, index % 3)
         layout.addLayout(buttons)
 
+        # The forms are built on first use (see ``_form``).
         self.forms = QStackedWidget()
-        self.redeem_form = RedeemForm()
-        self.return_form = ReturnForm()
-        self.enrol_form = EnrolForm()
-        for form in (self.redeem_form, self.return_form, self.enrol_form):
-            self.forms.addWidget(form)
         self.forms.hide()
         layout.addWidget(self.forms)
         self.setCentralWidget(central)
@@ -207,9 +209,52 @@ class TillWindow(QMainWindow):
 
     def _button(self, text: str) -> QPushButton:
         button = QPushButton(text)
-        # The focus stays in the inputs, and each button's key works from any input.
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._buttons.append(button)
         return button
+
+    # Forms, built on first use --------------------------------------------------
+
+    @property
+    def redeem_form(self) -> RedeemForm:
+        """The form for redeeming points."""
+        return self._form("redeem")  # type: ignore[return-value]
+
+    @property
+    def return_form(self) -> ReturnForm:
+        """The form for returning a sale."""
+        return self._form("return")  # type: ignore[return-value]
+
+    @property
+    def enrol_form(self) -> EnrolForm:
+        """The form for enrolling a new member."""
+        return self._form("enrol")  # type: ignore[return-value]
+
+    def _form(self, kind: str) -> TillForm:
+        form = self._forms.get(kind)
+        if form is not None:
+            return form
+        from posloyalty.ui import forms
+
+        form_classes = {
+            "redeem": (forms.RedeemForm, self.actions_.submit_redeem),
+            "return": (forms.ReturnForm, self.actions_.submit_return),
+            "enrol": (forms.EnrolForm, self.actions_.submit_enrol),
+        }
+        form_class, submit = form_classes[kind]
+        form = form_class(self._key_clock)
+        form.submit_requested.connect(lambda: self.run_guarded(submit))
+        form.scan_received.connect(self._on_form_scan)
+        self.forms.addWidget(form)
+        self._forms[kind] = form
+        if self._keys:
+            self._watch_keys(form)
+        return form
+
+    def _on_form_scan(self, raw: str) -> None:
+        # A card scanned into a form field: the form closes unsent, with what
+        # was typed before the scan kept, and the scanned member is looked up.
+        self.actions_.close_form(refocus=False)
+        self.run_guarded(lambda: self.submit_scan(raw))
 
     def _connect(self) -> None:
         self.scan_input.terminated.connect(self._on_scan_terminated)
@@ -229,57 +274,66 @@ class TillWindow(QMainWindow):
     def _install_key_filter(self) -> None:
         # An event filter on each input, not QShortcut, so the keys work even
         # when the window is not the active one (tests, a second screen).
-        self._keys: dict[int, Callable[[], Any]] = {
-            Qt.Key.Key_F2: self.actions_.open_redeem,
-            Qt.Key.Key_F3: self.actions_.open_return,
-            Qt.Key.Key_F4: self.actions_.open_enrol,
-            Qt.Key.Key_F5: self.actions_.reprint_receipt,
-            Qt.Key.Key_F6: self.actions_.open_manager,
-            Qt.Key.Key_Escape: self.escape,
+        # Called by ``start``: building this table reads ``QtCore.Qt``, which
+        # costs about 15 ms the first time (see ``ui.widgets``).
+        key = QtCore.Qt.Key
+        self._keys = {
+            key.Key_F2: self.actions_.open_redeem,
+            key.Key_F3: self.actions_.open_return,
+            key.Key_F4: self.actions_.open_enrol,
+            key.Key_F5: self.actions_.reprint_receipt,
+            key.Key_F6: self.actions_.open_manager,
+            key.Key_Escape: self.escape,
         }
-        for widget in self.findChildren(QWidget):
-            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+        for button in self._buttons:
+            # The focus stays in the inputs; each button's key works from any input.
+            button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self._watch_keys(self)
+
+    def _watch_keys(self, parent: QWidget) -> None:
+        no_focus = QtCore.Qt.FocusPolicy.NoFocus
+        for widget in [parent, *parent.findChildren(QWidget)]:
+            if widget is not self and widget.focusPolicy() != no_focus:
                 widget.installEventFilter(self)
 
     # Keys ---------------------------------------------------------------------
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+    def eventFilter(self, watched: QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if not is_key_press(event):
             return super().eventFilter(watched, event)
+        key = QtCore.Qt.Key
         action = self._keys.get(event.key())
         if action is not None and not event.modifiers() & ~(
-            Qt.KeyboardModifier.KeypadModifier
+            QtCore.Qt.KeyboardModifier.KeypadModifier
         ):
             self.run_guarded(action)
             return True
-        if watched is self.scan_input and event.key() == Qt.Key.Key_Down:
+        if watched is self.scan_input and event.key() == key.Key_Down:
             return self._focus_choices()
-        if watched is self.amount_input and event.key() in (
-            Qt.Key.Key_Up,
-            Qt.Key.Key_Down,
-        ):
+        if watched is self.amount_input and event.key() in (key.Key_Up, key.Key_Down):
             return self._focus_history()
         if watched is self.choice_list and self._is_typing(event):
             # Keys typed while the list has the focus belong to the scan input.
             self.scan_input.setFocus()
-            copy = QKeyEvent(
-                QEvent.Type.KeyPress, event.key(), event.modifiers(), event.text()
+            copy = QtGui.QKeyEvent(
+                event.type(), event.key(), event.modifiers(), event.text()
             )
             QCoreApplication.sendEvent(self.scan_input, copy)
             return True
         return super().eventFilter(watched, event)
 
     @staticmethod
-    def _is_typing(event: QKeyEvent) -> bool:
+    def _is_typing(event: QtGui.QKeyEvent) -> bool:
+        key = QtCore.Qt.Key
         navigation = {
-            Qt.Key.Key_Up,
-            Qt.Key.Key_Down,
-            Qt.Key.Key_PageUp,
-            Qt.Key.Key_PageDown,
-            Qt.Key.Key_Home,
-            Qt.Key.Key_End,
-            Qt.Key.Key_Return,
-            Qt.Key.Key_Enter,
+            key.Key_Up,
+            key.Key_Down,
+            key.Key_PageUp,
+            key.Key_PageDown,
+            key.Key_Home,
+            key.Key_End,
+            key.Key_Return,
+            key.Key_Enter,
         }
         return bool(event.text()) and event.key() not in navigation
 
@@ -422,12 +476,12 @@ class TillWindow(QMainWindow):
                     points=format_points(member.balance, self.ctx.settings.locale),
                 )
             )
-            item.setData(Qt.ItemDataRole.UserRole, member)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, member)
             self.choice_list.addItem(item)
         self.choice_list.show()
 
     def _on_choice_activated(self, item: QListWidgetItem) -> None:
-        member = item.data(Qt.ItemDataRole.UserRole)
+        member = item.data(QtCore.Qt.ItemDataRole.UserRole)
         if isinstance(member, MemberView):
             self.run_guarded(lambda: self.attach(member))
 
@@ -604,6 +658,7 @@ class TillWindow(QMainWindow):
 
     def start(self) -> None:
         """Finish what the first paint does not need, once the window is shown."""
+        self._install_key_filter()
         settings = self.ctx.settings
         self.amount_input.setPlaceholderText(
             self.tr("such as {example}").format(
