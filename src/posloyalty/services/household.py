@@ -37,7 +37,7 @@ _MEMBERS_OF_HOUSEHOLD_SQL = (
 _WALLET_MEMBERS_SQL = (
     "SELECT m.id, m.name, m.balance FROM member_profile p"
     " JOIN member m ON m.id = p.member_id WHERE p.household_id = ?"
-    " ORDER BY m.created_at, m.id"
+    " ORDER BY m.created_at, m.rowid"
 )
 # Members below zero that are not covered by their household's wallet: a
 # member without a shared wallet, or one whose wallet is below zero too.
