@@ -90,13 +90,16 @@ def create_app(database_url: str, max_connections: int = 20) -> FastAPI:
     @app.post(f"{API_PREFIX}/join")
     async def join(request: Request) -> Response:
         body = await _body(request)
-        keys = body.get("keys") if isinstance(body, dict) else None
-        return await _in_thread(_join, request, keys)
+        if not isinstance(body, dict):
+            body = {}
+        return await _in_thread(
+            _join, request, body.get("keys"), body.get("rule_versions_after", 0)
+        )
 
-    def _join(request: Request, keys: object) -> Response:
+    def _join(request: Request, keys: object, after: object) -> Response:
         with db.connection_context():
             till = _till_of(request)
-            return _json(tills.join(till, keys))
+            return _json(tills.join(till, keys, after))
 
     @app.post(f"{API_PREFIX}/push")
     async def push(request: Request) -> Response:

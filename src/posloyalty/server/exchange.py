@@ -308,7 +308,7 @@ def merge_profile(sent: dict, held: tuple[str, int | None, bool] | None) -> dict
 
     The later ``updated_at`` wins, ties going to the higher till id; a referral
     paid in either stays paid, so no till pays it twice. When only that flag
-    changes, the result holds just ``member_id`` and ``referral_paid``.
+    changes, the result contains only ``member_id`` and ``referral_paid``.
     """
     if held is None:
         return sent

@@ -141,10 +141,10 @@ def join(till: models.Till, keys: object, rule_versions_after: object = 0) -> di
 
     A key id may arrive with several secrets, and the head office keeps every
     secret of every key id, so cards signed by any shop keep working at every
-    till. ``keys`` holds the first secret of each key id, for tills that read
-    one, and ``key_secrets`` all of them. ``key_conflicts`` lists the key ids
-    the till sent that the head office also holds with another secret.
-    ``rule_versions`` holds every head office rule version after
+    till. The reply's ``keys`` contains the first secret of each key id, for
+    tills that read one, and ``key_secrets`` all of them. ``key_conflicts``
+    lists the key ids the till sent that the head office also stores with
+    another secret. ``rule_versions`` contains every head office rule version after
     ``rule_versions_after``, oldest first.
 
     Raises:

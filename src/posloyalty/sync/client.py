@@ -162,7 +162,7 @@ class _Session:
 
 
 def _merge_keys(ctx: TillContext, reply: dict, report: SyncReport) -> None:
-    """Add the card key secrets the head office holds to the till's keyring."""
+    """Add the card key secrets that the head office stores to the till's keyring."""
     received = reply.get("key_secrets") or {
         key_id: [secret_hex] for key_id, secret_hex in (reply.get("keys") or {}).items()
     }

@@ -12,7 +12,7 @@ ledger entry can be recomputed anywhere from exactly the text it was made from.
 Endpoints (every request carries ``Authorization: Bearer <till token>``):
 
 - ``POST /v1/join``: the till's card keys (every secret of every key id) and
-  the highest head office rule version it holds in; the programme's keys, the
+  the highest head office rule version it stores in; the programme's keys, the
   till's registered store and till names, and the head office's rule versions
   after that one (base earning rule and programme document) out.
 - ``POST /v1/push``: members, member profiles, cards, sales and entries in;
