@@ -101,6 +101,8 @@ def explain_sale(ctx: TillContext, sale_id: str) -> SaleExplanation:
         )
     else:
         # A sale imported from a journal stores only its eligible total.
+        # TODO(sync): sale_earning rows do not sync, so a sale pulled from another
+        # till is explained the same way, without its basket lines, tier or bonus.
         lines = []
         amount = sale.eligible_minor
         local = sale.occurred_at.astimezone(ctx.settings.timezone)
