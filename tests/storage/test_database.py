@@ -135,3 +135,9 @@ def test_migrations_run_once(data_dir):
     second = TillContext(data_dir)
     assert [row.version for row in models.SchemaVersion.select()] == versions
     second.close()
+
+
+def test_default_setting_keys_match_defaults():
+    from posloyalty.services.config import DEFAULT_SETTING_KEYS, default_settings
+
+    assert set(default_settings()) == DEFAULT_SETTING_KEYS

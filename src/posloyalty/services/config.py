@@ -41,6 +41,14 @@ def _system_timezone() -> str:
     return name
 
 
+# The keys ``default_settings`` fills in. A till that has them all never needs
+# the defaults, which import babel's territory data.
+DEFAULT_SETTING_KEYS = frozenset({
+    "currency", "currency_decimals", "region", "locale", "timezone", "store", "till",
+    "earn_rate", "excluded_skus", "minimum_spend", "point_value", "rule_version",
+})  # fmt: skip
+
+
 def default_settings() -> dict[str, str]:
     """Return settings for a new till: currency and region from the system locale."""
     from babel.numbers import get_territory_currencies  # deferred: slow import

@@ -14,6 +14,7 @@ from posloyalty.domain.cards import CardKeyring
 from posloyalty.domain.errors import DomainError
 from posloyalty.domain.money import Currency
 from posloyalty.services.config import (
+    DEFAULT_SETTING_KEYS,
     VALIDATORS,
     Settings,
     default_settings,
@@ -62,6 +63,8 @@ class TillContext:
 
     def _load_settings(self) -> Settings:
         stored = {row.key: row.value for row in models.Setting.select()}
+        if DEFAULT_SETTING_KEYS <= stored.keys():
+            return Settings(stored)
         missing = {k: v for k, v in default_settings().items() if k not in stored}
         if missing:
             with self.db.atomic():
