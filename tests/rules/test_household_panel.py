@@ -46,3 +46,25 @@ def test_panel_shows_wallet_not_member_flag(qtbot, window, till):
     window.attach(members.get_member(till, ann.id))
     assert panel.balance_label.text() == "300 points"
     assert "180 points" in panel.wallet_label.text()
+
+
+def test_return_warns_only_when_wallet_below_zero(qtbot, window, till):
+    from PySide6.QtCore import Qt
+
+    ann = enrol(till, "Ann Smith", "07700 900001")
+    bob = enrol(till, "Bob Smith", "07700 900002")
+    for member in (ann, bob):
+        set_member_extras(till, member.id, household_id="SMITH")
+    sales.record_sale(till, sales.SaleRequest(bob.id, 3000))
+    small = sales.record_sale(till, sales.SaleRequest(ann.id, 500))
+    sales.redeem_points(till, ann.id, 20)  # Ann -15, wallet 15
+
+    window.attach(members.get_member(till, ann.id))
+    qtbot.keyClick(window.scan_input, Qt.Key.Key_F3)
+    form = window.return_form
+    qtbot.waitUntil(lambda: form.sale_id == small.sale_id)
+    qtbot.keyClick(form.amount_input, Qt.Key.Key_Return)
+
+    qtbot.waitUntil(lambda: "Return of" in window.message_area.text())
+    assert members.get_member(till, ann.id).balance == -20
+    assert "below zero" not in window.message_area.text()

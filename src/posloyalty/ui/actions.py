@@ -23,6 +23,7 @@ from posloyalty.ui.tasks import DEVICE_LANE
 # Loaded on first use, after the window is shown (see ``TillWindow.start``).
 members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
+household = lazy_import("posloyalty.services.household")
 
 if TYPE_CHECKING:
     from posloyalty.ui.forms import TillForm
@@ -252,7 +253,11 @@ class TillActions(QObject):
                 balance=format_points(result.balance, locale),
             )
             level = "success"
-            if result.balance < 0:
+            # A member below zero is fine while the household wallet is not.
+            if (
+                result.balance < 0
+                and household.wallet_of(self.ctx, result.member_id).is_overdrawn
+            ):
                 text += " " + self.tr("The balance is below zero: tell a manager.")
                 level = "warning"
             self.window.show_message(text, level)

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 members = lazy_import("posloyalty.services.members")
 sales = lazy_import("posloyalty.services.sales")
 loyalty = lazy_import("posloyalty.services.loyalty")
+household = lazy_import("posloyalty.services.household")
 
 logger = logging.getLogger(__name__)
 
@@ -670,6 +671,7 @@ class TillWindow(QMainWindow):
         # threads: on Python 3.11 LazyLoader is not thread-safe, and a worker that
         # imports a half-loaded lazy module raises ImportError.
         _ = members.lookup_input, sales.record_sale, loyalty.receipt_loyalty_block
+        _ = household.wallet_of
         self.status.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
