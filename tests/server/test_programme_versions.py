@@ -165,3 +165,23 @@ def test_migration_keeps_rules_and_key_of_schema_one(server_url, monkeypatch):
         assert [s.key for s in models.ServerSetting.select()] == ["other"]
         assert models.SchemaVersion.select().count() == 2
     getattr(db, "close_all", db.close)()
+
+
+def test_below_zero_report_looks_at_household_wallet(api, new_till):
+    from posloyalty.server import reports
+
+    till = new_till("Leeds")
+    ann, bob, cat = till.member("Ann"), till.member("Bob"), till.member("Cat")
+    stamp = till.tick()
+    push(
+        api, till, members=[ann, bob, cat],
+        entries=[till.entry(ann["id"], -30), till.entry(bob["id"], 50),
+                 till.entry(cat["id"], -5)],
+        profiles=[profile(ann["id"], stamp, household_id="SMITH"),
+                  profile(bob["id"], stamp, household_id="SMITH")],
+    )  # fmt: skip
+    assert [row[0] for row in reports.members_below_zero()] == [cat["id"]]
+
+    push(api, till, entries=[till.entry(bob["id"], -40)])
+    listed = [row[0] for row in reports.members_below_zero()]
+    assert listed == [ann["id"], cat["id"]]

@@ -43,7 +43,7 @@ def write_balances_csv(out: TextIO) -> int:
 
 
 def members_below_zero() -> list[tuple]:
-    """List members whose balance is below zero, lowest first.
+    """List members whose balance, and household wallet if any, is below zero.
 
     Two offline tills may both accept redemptions of the same points, because the
     sales happened; the head office then holds a negative balance for a manager
@@ -53,10 +53,16 @@ def members_below_zero() -> list[tuple]:
         Rows of (member id, external id, name, phone, balance in whole points).
     """
     db = models.server_proxy.obj
+    # A member of a household spends from the shared wallet, so a member below
+    # zero is listed only when the wallet (the members' sum) is below zero too.
     return list(
         db.execute_sql(
-            "SELECT id, external_id, name, phone, balance FROM member"
-            " WHERE balance < 0 ORDER BY balance, id"
+            "SELECT m.id, m.external_id, m.name, m.phone, m.balance FROM member m"
+            " LEFT JOIN member_profile p ON p.member_id = m.id"
+            " WHERE m.balance < 0 AND (p.household_id IS NULL OR"
+            " (SELECT SUM(w.balance) FROM member w JOIN member_profile wp"
+            " ON wp.member_id = w.id WHERE wp.household_id = p.household_id) < 0)"
+            " ORDER BY m.balance, m.id"
         )
     )
 
