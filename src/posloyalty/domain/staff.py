@@ -36,6 +36,7 @@ class Permission(enum.StrEnum):
     REPLACE_CARD = "replace_card"
     APPROVE = "approve"  # the second PIN on an adjustment above a manager's limit
     MANAGE_STAFF = "manage_staff"
+    EDIT_RULES = "edit_rules"  # the programme: earning rule, rewards, tiers
 
 
 _CASHIER = frozenset({Permission.SIGN_IN, Permission.UNDO_REDEMPTION})
@@ -47,6 +48,7 @@ _MANAGER = _CASHIER | {
     Permission.ERASE_MEMBER,
     Permission.REPLACE_CARD,
     Permission.APPROVE,
+    Permission.EDIT_RULES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

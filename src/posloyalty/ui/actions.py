@@ -43,6 +43,9 @@ class TillActions(QObject):
         self.window = window
         self.ctx = window.ctx
         self._in_flight = False
+        # Created on each use of the programme key (F7).
+        self.programme_pin_dialog: QDialog | None = None
+        self.programme_dialog: QDialog | None = None
 
     # Forms ---------------------------------------------------------------------------
 
@@ -351,6 +354,48 @@ class TillActions(QObject):
         if sale_id is not None:
             panel.set_sale(sale_id)
         window.manager_dialog.open()
+
+    def open_programme(self) -> None:
+        """Ask for a manager's PIN, then open the programme settings.
+
+        The PIN is asked again on every opening, and every change made in the
+        settings is recorded under the name typed here.
+        """
+        # Loaded here, because the settings bring argon2 and the rule services.
+        from posloyalty.services import rules_settings
+        from posloyalty.ui.manager import PinDialog
+        from posloyalty.ui.settings import ProgrammeSettingsDialog
+
+        window = self.window
+        if self.programme_pin_dialog is not None:
+            self.programme_pin_dialog.deleteLater()
+
+        def opened(person) -> None:
+            if self.programme_dialog is not None:
+                self.programme_dialog.deleteLater()
+            dialog = ProgrammeSettingsDialog(
+                self.ctx, window.runner, person.name, window
+            )
+            dialog.changed.connect(self._after_programme_change)
+            self.programme_dialog = dialog
+            dialog.open()
+
+        pin_dialog = PinDialog(
+            self.tr("Manager PIN: programme settings"),
+            lambda first, _second: rules_settings.open_rules(self.ctx, first),
+            window.runner,
+            window,
+        )
+        pin_dialog.succeeded.connect(
+            lambda person: window.run_guarded(lambda: opened(person))
+        )
+        self.programme_pin_dialog = pin_dialog
+        pin_dialog.open()
+
+    def _after_programme_change(self, _snapshot) -> None:
+        # Rewards and tiers in reach depend on the programme just saved.
+        if self.window.member is not None:
+            self.window.reload_history()
 
     def _after_manager_change(self, result) -> None:
         window = self.window

@@ -177,15 +177,15 @@ class TillWindow(QMainWindow):
         amount_row.addWidget(self.sale_button)
         layout.addLayout(amount_row)
 
-        # Two rows of three: six whole labels at 13pt are wider than the
-        # 1024-pixel minimum window in one row, and a squeezed button cuts its
-        # label.
+        # Rows of three: six whole labels at 13pt are wider than the 1024-pixel
+        # minimum window in one row, and a squeezed button cuts its label.
         buttons = QGridLayout()
         self.redeem_button = self._button(self.tr("Redeem points (F2)"))
         self.return_button = self._button(self.tr("Return a sale (F3)"))
         self.enrol_button = self._button(self.tr("Enrol member (F4)"))
         self.reprint_button = self._button(self.tr("Reprint receipt (F5)"))
         self.manager_button = self._button(self.tr("Manager (F6)"))
+        self.programme_button = self._button(self.tr("Programme (F7)"))
         self.clear_button = self._button(self.tr("Clear member (Esc)"))
         for index, button in enumerate(
             (
@@ -194,6 +194,7 @@ class TillWindow(QMainWindow):
                 self.enrol_button,
                 self.reprint_button,
                 self.manager_button,
+                self.programme_button,
                 self.clear_button,
             )
         ):
@@ -270,6 +271,7 @@ class TillWindow(QMainWindow):
         self.enrol_button.clicked.connect(self.actions_.open_enrol)
         self.reprint_button.clicked.connect(self.actions_.reprint_receipt)
         self.manager_button.clicked.connect(self.actions_.open_manager)
+        self.programme_button.clicked.connect(self.actions_.open_programme)
         self.clear_button.clicked.connect(self.clear_member)
 
     def _install_key_filter(self) -> None:
@@ -284,6 +286,7 @@ class TillWindow(QMainWindow):
             key.Key_F4: self.actions_.open_enrol,
             key.Key_F5: self.actions_.reprint_receipt,
             key.Key_F6: self.actions_.open_manager,
+            key.Key_F7: self.actions_.open_programme,
             key.Key_Escape: self.escape,
         }
         for button in self._buttons:
