@@ -105,7 +105,7 @@ def test_manager_opens_settings_with_pin(qtbot, till_window, shop):
     assert till_window.actions_.programme_pin_dialog.isHidden()
 
 
-def test_cashier_pin_is_refused(qtbot, till_window, shop):
+def test_cashier_pin_is_rejected(qtbot, till_window, shop):
     pin_dialog = press_f7(qtbot, till_window)
     enter_pin(qtbot, pin_dialog, "Bob", "5555")
     qtbot.waitUntil(lambda: "may not" in pin_dialog.message.text(), timeout=WAIT_MS)
@@ -245,7 +245,7 @@ def test_invalid_reward_cost_rejected_in_place(qtbot, till_window, shop):
     assert rule_changes(shop) == []
 
 
-def test_invalid_tier_multiplier_shows_service_message(qtbot, till_window, shop):
+def test_invalid_tier_multiplier_rejected(qtbot, till_window, shop):
     dialog = open_settings(qtbot, till_window)
 
     qtbot.keyClicks(dialog.tier_name_input, "Gold")
@@ -295,3 +295,37 @@ def test_head_office_rules_are_read_only(qtbot, till_window, shop):
     assert shop.settings.rule_version == 1_000_001
     (adopted,) = rule_changes(shop)
     assert json.loads(adopted[5])["set_by"] == "head office"
+
+
+def test_low_threshold_change_warns(qtbot, till_window, shop):
+    dialog = open_settings(qtbot, till_window)
+
+    snapshot = save_and_wait(qtbot, dialog, dialog.low_rate_input, "2.00")
+
+    assert snapshot.low_rate == "2.00"
+    assert dialog.thresholds_label.text() == "below 2.00 or above 5.00 per 100.00"
+    assert "below the low threshold 2.00" in dialog.warnings_label.text()
+    assert programme.programme_document(shop)["economics"]["low_rate"] == "2.00"
+    assert rule_changes(shop)[-1][0] == "Alice"
+
+
+def test_typical_basket_change_updates_rate(qtbot, till_window, shop):
+    dialog = open_settings(qtbot, till_window)
+
+    snapshot = save_and_wait(qtbot, dialog, dialog.basket_input, "40.00")
+
+    assert snapshot.typical_basket_minor == 4000
+    assert dialog.basket_label.text() == "£40.00, earning 40 points"
+    assert dialog.basket_input.text() == "40.00"
+
+
+def test_high_below_low_rejected(qtbot, till_window, shop):
+    dialog = open_settings(qtbot, till_window)
+
+    replace_text(qtbot, dialog.high_rate_input, "0.10")
+    qtbot.keyClick(dialog.high_rate_input, Qt.Key.Key_Return)
+    wait_for_error(qtbot, dialog, "Nothing was saved")
+
+    assert "high rate 0.10 is below the low rate 0.50" in dialog.message.text()
+    assert programme.programme_document(shop)["economics"]["high_rate"] == "5.00"
+    assert rule_changes(shop) == []

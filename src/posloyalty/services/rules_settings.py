@@ -36,7 +36,7 @@ BASE_RULE_KEYS = HEAD_OFFICE_RULE_KEYS
 
 @dataclass(frozen=True)
 class RulesSnapshot:
-    """What the settings screen shows, read in one transaction.
+    """The rules and economics on the settings screen, read in one transaction.
 
     Attributes:
         version: the rule version in force.

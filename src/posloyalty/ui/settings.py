@@ -3,9 +3,9 @@
 The till window opens it with F7 after a manager's PIN (see
 ``TillActions.open_programme``). Every read and change runs on the
 ``TaskRunner``'s ledger lane through ``services.rules_settings`` and
-``services.programme``, which version and audit each change; after each one
-the screen reads the programme again, so the economics panel always shows
-the rules in force.
+``services.programme``, which version and audit each change. After each
+change the screen reads the programme again, so the economics panel shows the
+rules in force.
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ from posloyalty.services import programme, rules_settings
 from posloyalty.services.context import TillContext
 from posloyalty.services.errors import ServiceError
 from posloyalty.services.rules_settings import RulesSnapshot
-from posloyalty.ui.format import format_money, format_points
+from posloyalty.ui.format import (
+    format_amount_for_input,
+    format_money,
+    format_points,
+)
 from posloyalty.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -53,8 +57,14 @@ QPushButton { font-size: 12pt; padding: 4px 8px; }
 QLabel#formTitle { font-size: 15pt; font-weight: bold; }
 QLabel#settingsMessage[level="error"] { color: #7f1d1d; font-weight: bold; }
 QLabel#settingsMessage[level="success"] { color: #14532d; }
-QLabel#readOnly, QLabel#economicsWarnings { color: #92400e; font-weight: bold; }
+QLabel#readOnly, QLabel#economicsWarnings[warning="true"] {
+    color: #92400e; font-weight: bold;
+}
 """
+
+# Inside the till window's 1024 x 700 minimum, wide enough for whole lines.
+MIN_WIDTH = 960
+MIN_HEIGHT = 640
 
 _REWARD_KIND_LABELS = {
     "free_item": "free item",
@@ -94,6 +104,7 @@ class ProgrammeSettingsDialog(QDialog):
         self._focus: QWidget | None = None
         self.setWindowTitle(self.tr("Programme settings"))
         self.setStyleSheet(_STYLE)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
 
         self.heading = QLabel(self.tr("Programme settings"))
         self.heading.setObjectName("formTitle")
@@ -175,10 +186,32 @@ class ProgrammeSettingsDialog(QDialog):
         self.basket_label = QLabel()
         self.thresholds_label = QLabel()
         self.liability_label = QLabel()
-        self.liability_label.setWordWrap(True)
+        for label in (
+            self.rate_label,
+            self.basket_label,
+            self.thresholds_label,
+            self.liability_label,
+        ):
+            label.setWordWrap(True)
         self.warnings_label = QLabel()
         self.warnings_label.setObjectName("economicsWarnings")
         self.warnings_label.setWordWrap(True)
+
+        self.basket_input = self._line_edit(self.tr("25.00"))
+        self.low_rate_input = self._line_edit(self.tr("0.50"))
+        self.high_rate_input = self._line_edit(self.tr("5.00"))
+        self.save_thresholds_button = self._push_button(
+            self.tr("Save basket and thresholds"), self.save_thresholds
+        )
+        for field in self._threshold_fields():
+            field.returnPressed.connect(self.save_thresholds)
+        thresholds = QHBoxLayout()
+        thresholds.addWidget(QLabel(self.tr("Basket")))
+        thresholds.addWidget(self.basket_input)
+        thresholds.addWidget(QLabel(self.tr("Low")))
+        thresholds.addWidget(self.low_rate_input)
+        thresholds.addWidget(QLabel(self.tr("High")))
+        thresholds.addWidget(self.high_rate_input)
 
         box = QGroupBox(self.tr("Programme economics"))
         form = QFormLayout(box)
@@ -187,19 +220,24 @@ class ProgrammeSettingsDialog(QDialog):
         form.addRow(self.tr("Warn outside"), self.thresholds_label)
         form.addRow(self.tr("Liability"), self.liability_label)
         form.addRow(self.warnings_label)
+        form.addRow(thresholds)
+        form.addRow(self.save_thresholds_button)
         return box
+
+    def _threshold_fields(self) -> tuple[QLineEdit, QLineEdit, QLineEdit]:
+        return self.basket_input, self.low_rate_input, self.high_rate_input
 
     def _build_rewards(self) -> QGroupBox:
         self.rewards_list = QListWidget()
-        self.reward_code_input = self._line_edit(self.tr("code, such as COFFEE"))
-        self.reward_name_input = self._line_edit(self.tr("name on the receipt"))
+        self.reward_code_input = self._line_edit(self.tr("such as COFFEE"))
+        self.reward_name_input = self._line_edit(self.tr("on the receipt"))
         self.reward_kind_input = QComboBox()
         for kind in REWARD_KINDS:
             self.reward_kind_input.addItem(self.tr(_REWARD_KIND_LABELS[kind]), kind)
         self._editors.append(self.reward_kind_input)
-        self.reward_cost_input = self._line_edit(self.tr("points, such as 500"))
+        self.reward_cost_input = self._line_edit(self.tr("such as 500"))
         self.reward_value_input = self._line_edit(
-            self.tr("money off or item price; percent for percent off")
+            self.tr("money, or the % for percent off")
         )
         self.add_reward_button = self._push_button(
             self.tr("Add reward"), self.add_reward
@@ -219,21 +257,26 @@ class ProgrammeSettingsDialog(QDialog):
         layout = QVBoxLayout(box)
         layout.addWidget(self.rewards_list)
         grid = QGridLayout()
-        grid.addWidget(self.reward_code_input, 0, 0)
-        grid.addWidget(self.reward_name_input, 0, 1)
-        grid.addWidget(self.reward_kind_input, 1, 0)
-        grid.addWidget(self.reward_cost_input, 1, 1)
-        grid.addWidget(self.reward_value_input, 2, 0, 1, 2)
-        grid.addWidget(self.add_reward_button, 3, 0)
-        grid.addWidget(self.remove_reward_button, 3, 1)
+        grid.addWidget(QLabel(self.tr("Code")), 0, 0)
+        grid.addWidget(self.reward_code_input, 0, 1)
+        grid.addWidget(QLabel(self.tr("Name")), 0, 2)
+        grid.addWidget(self.reward_name_input, 0, 3)
+        grid.addWidget(QLabel(self.tr("Kind")), 1, 0)
+        grid.addWidget(self.reward_kind_input, 1, 1)
+        grid.addWidget(QLabel(self.tr("Points")), 1, 2)
+        grid.addWidget(self.reward_cost_input, 1, 3)
+        grid.addWidget(QLabel(self.tr("Value")), 2, 0)
+        grid.addWidget(self.reward_value_input, 2, 1, 1, 3)
+        grid.addWidget(self.add_reward_button, 3, 0, 1, 2)
+        grid.addWidget(self.remove_reward_button, 3, 2, 1, 2)
         layout.addLayout(grid)
         return box
 
     def _build_tiers(self) -> QGroupBox:
         self.tiers_list = QListWidget()
-        self.tier_name_input = self._line_edit(self.tr("name, such as Gold"))
-        self.tier_threshold_input = self._line_edit(self.tr("threshold"))
-        self.tier_multiplier_input = self._line_edit(self.tr("multiplier, such as 1.5"))
+        self.tier_name_input = self._line_edit(self.tr("such as Gold"))
+        self.tier_threshold_input = self._line_edit(self.tr("points earned"))
+        self.tier_multiplier_input = self._line_edit(self.tr("such as 1.5"))
         self.add_tier_button = self._push_button(self.tr("Add tier"), self.add_tier)
         self.remove_tier_button = self._push_button(
             self.tr("Remove selected"), self.remove_tier
@@ -249,11 +292,14 @@ class ProgrammeSettingsDialog(QDialog):
         layout = QVBoxLayout(box)
         layout.addWidget(self.tiers_list)
         grid = QGridLayout()
-        grid.addWidget(self.tier_name_input, 0, 0)
-        grid.addWidget(self.tier_threshold_input, 0, 1)
-        grid.addWidget(self.tier_multiplier_input, 0, 2)
-        grid.addWidget(self.add_tier_button, 1, 0, 1, 2)
-        grid.addWidget(self.remove_tier_button, 1, 2)
+        grid.addWidget(QLabel(self.tr("Name")), 0, 0)
+        grid.addWidget(self.tier_name_input, 0, 1)
+        grid.addWidget(QLabel(self.tr("From")), 0, 2)
+        grid.addWidget(self.tier_threshold_input, 0, 3)
+        grid.addWidget(QLabel(self.tr("Points ×")), 1, 0)
+        grid.addWidget(self.tier_multiplier_input, 1, 1)
+        grid.addWidget(self.add_tier_button, 2, 0, 1, 2)
+        grid.addWidget(self.remove_tier_button, 2, 2, 1, 2)
         layout.addLayout(grid)
         return box
 
@@ -301,6 +347,9 @@ class ProgrammeSettingsDialog(QDialog):
         self._show_rewards(snapshot.rewards)
         self._show_tiers(snapshot.tiers, snapshot.tier_basis)
         self._show_economics(snapshot)
+        self.basket_input.setText(self._plain_amount(snapshot.typical_basket_minor))
+        self.low_rate_input.setText(snapshot.low_rate)
+        self.high_rate_input.setText(snapshot.high_rate)
         self.refreshed.emit(snapshot)
 
     def _show_rewards(self, rewards: tuple[Reward, ...]) -> None:
@@ -322,7 +371,7 @@ class ProgrammeSettingsDialog(QDialog):
             return self.tr("{percent}% off").format(percent=reward.percent)
         money = self._money(reward.value_minor)
         if reward.kind == "free_item":
-            return self.tr("free {sku} worth {money}").format(
+            return self.tr("free {sku} ({money})").format(
                 sku=reward.sku or self.tr("item"), money=money
             )
         return self.tr("{money} off").format(money=money)
@@ -355,6 +404,7 @@ class ProgrammeSettingsDialog(QDialog):
         economics = view.economics
         currency = self.ctx.settings.currency
         rate_minor = int(economics.rate_per_100)
+
         self.rate_label.setText(
             self.tr("{rate} given back per {hundred} spent").format(
                 rate=self._money(rate_minor),
@@ -374,12 +424,17 @@ class ProgrammeSettingsDialog(QDialog):
                 low=snapshot.low_rate, high=snapshot.high_rate
             )
         )
+
         self.liability_label.setText(
             self.tr("{money} for {points} outstanding points").format(
                 money=self._money(view.liability_minor),
                 points=format_points(view.outstanding_points, self.ctx.settings.locale),
             )
         )
+
+        self.warnings_label.setProperty("warning", bool(economics.warnings))
+        self.warnings_label.style().unpolish(self.warnings_label)
+        self.warnings_label.style().polish(self.warnings_label)
         if economics.warnings:
             self.warnings_label.setText(
                 "\n".join(
@@ -389,6 +444,12 @@ class ProgrammeSettingsDialog(QDialog):
             )
         else:
             self.warnings_label.setText(self.tr("Within both thresholds."))
+
+    def _plain_amount(self, minor: int) -> str:
+        settings = self.ctx.settings
+        return format_amount_for_input(
+            minor, settings.currency, settings.decimal_separator
+        )
 
     def _money(self, minor: int) -> str:
         settings = self.ctx.settings
@@ -414,6 +475,41 @@ class ProgrammeSettingsDialog(QDialog):
             "change base rule",
             lambda: rules_settings.change_base_rule(self.ctx, changes, self.staff_name),
             self.tr("Earning rule saved."),
+        )
+
+    def save_thresholds(self) -> None:
+        """Save the typical basket and the low and high reward rate thresholds."""
+        if self.snapshot is None or self._is_busy:
+            return
+        settings = self.ctx.settings
+        try:
+            basket = parse_amount(
+                self.basket_input.text(), settings.currency, settings.decimal_separator
+            )
+        except DomainError as error:
+            self._reject_input(self.basket_input, str(error))
+            return
+        values: dict[str, Any] = {}
+        if basket != self.snapshot.typical_basket_minor:
+            values["typical_basket_minor"] = basket
+        for key, field, shown in (
+            ("low_rate", self.low_rate_input, self.snapshot.low_rate),
+            ("high_rate", self.high_rate_input, self.snapshot.high_rate),
+        ):
+            if field.text().strip() != shown:
+                values[key] = field.text().strip()
+        if not values:
+            self.show_message(
+                self.tr("Nothing to save: the basket and thresholds are as shown."),
+                "info",
+            )
+            return
+        self._change(
+            "change economics thresholds",
+            lambda: programme.update_section(
+                self.ctx, "economics", values, self.staff_name
+            ),
+            self.tr("Basket and thresholds saved."),
         )
 
     def add_reward(self) -> None:
