@@ -166,7 +166,7 @@ def _time_baseline(connection, rows: list[tuple]) -> float:
 def _reset_server(connection) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE ledger_entry, sale, card, member, chain_claim;"
+            "TRUNCATE ledger_entry, sale, card, member_profile, member, chain_claim;"
             " UPDATE change_counter SET value = 0"
         )
     connection.commit()

@@ -93,6 +93,8 @@ def main() -> int:
         # A partial run updates its own entries and keeps the others.
         previous = json.loads(results_file.read_text())
         previous.pop("machine", None)
+        for name in args.only:
+            previous.pop(name, None)  # the error of an earlier failed run
         results = {**previous, **results}
     output = {"machine": machine, **results}
     results_file.write_text(json.dumps(output, indent=2) + "\n")
