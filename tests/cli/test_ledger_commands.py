@@ -169,3 +169,20 @@ def test_member_show_by_external_id_and_history(gb):
     result = gb("member", "show", "12347", "--external-id")
     assert "balance=7" in result.stdout
     assert "earn" in result.stdout
+
+
+def test_rules_set_writes_audit_row(gb, data_dir):
+    import json
+    import sqlite3
+
+    assert gb("rules", "set", "--earn-rate", "2").exit_code == 0
+    assert gb("config", "set", "store", "Leeds").exit_code == 0
+    with sqlite3.connect(data_dir / "till.sqlite3") as raw:
+        rows = raw.execute(
+            "SELECT action, details FROM audit_entry"
+            " WHERE action IN ('rules change', 'settings change') ORDER BY id"
+        ).fetchall()
+    assert [action for action, _ in rows][-2:] == ["rules change", "settings change"]
+    assert json.loads(rows[-2][1])["changed"] == ["earn_rate"]
+    assert json.loads(rows[-1][1]) == {"changed": ["store"]}
+    assert gb("verify").exit_code == 0

@@ -84,8 +84,13 @@ class TillContext:
         self.settings = self._load_settings()
         return self.settings
 
-    def update_settings(self, changes: dict[str, str]) -> Settings:
+    def update_settings(
+        self, changes: dict[str, str], staff: str | None = None
+    ) -> Settings:
         """Validate and store settings; a change to the earning rule makes a new version.
+
+        Every change writes one audit row naming the keys changed (never their
+        values, because some are secrets) and ``staff``, the person who made it.
 
         Raises:
             InvalidInputError: a key is unknown or a value is invalid; nothing is stored.
@@ -123,5 +128,13 @@ class TillContext:
                 )
             for key, value in checked.items():
                 models.Setting.replace(key=key, value=value).execute()
+            # Deferred: the ledger module needs this one's TillContext.
+            from posloyalty.services.ledger import append_audit
+
+            details: dict[str, object] = {"changed": sorted(changes)}
+            if "rule_version" in checked:
+                details["version"] = int(checked["rule_version"])
+            action = "rules change" if "rule_version" in checked else "settings change"
+            append_audit(self, action, staff=staff, details=details)
         logger.info("settings changed: %s", ", ".join(sorted(checked)))
         return self.reload_settings()

@@ -5,8 +5,7 @@ window refreshes it off the GUI thread after each change. ``open_rules``
 checks a manager's PIN once when the screen opens; every change afterwards
 names that person in its audit row. The rewards and tiers go through
 ``services.programme``, which audits and versions each change itself;
-``change_base_rule`` adds the audit row that ``TillContext.update_settings``
-does not write.
+``change_base_rule`` checks that only the base rule changes.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from posloyalty.services.head_office_rules import (
     HEAD_OFFICE_RULE_KEYS,
     check_rules_editable,
 )
-from posloyalty.services.ledger import append_audit
 from posloyalty.services.programme import current_rules
 from posloyalty.services.rewards import EconomicsView, programme_economics
 from posloyalty.services.staff import Credentials, StaffView, authorize
@@ -128,13 +126,7 @@ def change_base_rule(
         # The nested transaction of update_settings becomes a savepoint, so the
         # new version and its audit row are committed together or not at all.
         with ctx.db.atomic():
-            settings = ctx.update_settings(changes)
-            append_audit(
-                ctx,
-                "rules change",
-                staff=staff,
-                details={"version": settings.rule_version, "changed": sorted(changes)},
-            )
+            settings = ctx.update_settings(changes, staff=staff)
     except Exception:
         # update_settings reloaded the settings inside the transaction.
         ctx.reload_settings()
