@@ -7,6 +7,7 @@ import pytest
 from posloyalty.domain.rule_versions import HEAD_OFFICE_FIRST_VERSION
 from posloyalty.server import models, reports, tills
 from posloyalty.sync.protocol import REVOKED_MESSAGE
+from server_helpers import free_key_id
 
 
 def push(api, till, members=(), entries=(), sales=(), cards=()):
@@ -22,12 +23,15 @@ def server_balance(member_id: str) -> int:
 def test_join_returns_keys_names_and_rules(api, new_till):
     till = new_till("Leeds", "Front")
     tills.set_rules({"earn_rate": "2", "excluded_skus": "POST"})
-    reply = api.post("/v1/join", json={"keys": {"42": "ab" * 32}}, headers=till.headers)
+    key_id = free_key_id(api, till)
+    reply = api.post(
+        "/v1/join", json={"keys": {key_id: "ab" * 32}}, headers=till.headers
+    )
     assert reply.status_code == 200
     body = reply.json()
     assert body["store"] == "Leeds"
     assert body["till"] == "Front"
-    assert body["keys"]["42"] == "ab" * 32
+    assert body["keys"][key_id] == "ab" * 32
     assert len(body["keys"]) == 2  # the programme's own key and the till's
     assert body["key_conflicts"] == []
     assert body["rules"] == {"earn_rate": "2", "excluded_skus": "POST",
@@ -38,11 +42,12 @@ def test_join_returns_keys_names_and_rules(api, new_till):
 
 def test_join_reports_a_clashing_key(api, new_till):
     first, second = new_till(), new_till()
-    api.post("/v1/join", json={"keys": {"42": "ab" * 32}}, headers=first.headers)
+    key_id = free_key_id(api, first)
+    api.post("/v1/join", json={"keys": {key_id: "ab" * 32}}, headers=first.headers)
     reply = api.post(
-        "/v1/join", json={"keys": {"42": "cd" * 32}}, headers=second.headers
+        "/v1/join", json={"keys": {key_id: "cd" * 32}}, headers=second.headers
     )
-    assert reply.json()["key_conflicts"] == ["42"]
+    assert reply.json()["key_conflicts"] == [key_id]
     assert reply.json()["keys"]["42"] == "ab" * 32
 
 

@@ -9,6 +9,7 @@ import pytest
 from posloyalty.domain.rule_versions import HEAD_OFFICE_FIRST_VERSION
 from posloyalty.server import models, tills
 from posloyalty.server.errors import ServerError
+from server_helpers import free_key_id
 from sync_helpers import check, run
 
 V1 = HEAD_OFFICE_FIRST_VERSION
@@ -62,13 +63,14 @@ def test_set_programme_rejects_invalid_document(api, document, message):
 
 def test_join_returns_every_secret_of_a_key_id(api, new_till):
     first, second = new_till(), new_till()
-    join(api, first, {"42": ["ab" * 32]})
-    body = join(api, second, {"42": ["cd" * 32]})
-    assert body["key_secrets"]["42"] == ["ab" * 32, "cd" * 32]
-    assert body["keys"]["42"] == "ab" * 32
-    assert body["key_conflicts"] == ["42"]
-    again = join(api, first, {"42": "ab" * 32})
-    assert again["key_secrets"]["42"] == ["ab" * 32, "cd" * 32]
+    key_id = free_key_id(api, first)
+    join(api, first, {key_id: ["ab" * 32]})
+    body = join(api, second, {key_id: ["cd" * 32]})
+    assert body["key_secrets"][key_id] == ["ab" * 32, "cd" * 32]
+    assert body["keys"][key_id] == "ab" * 32
+    assert body["key_conflicts"] == [key_id]
+    again = join(api, first, {key_id: "ab" * 32})
+    assert again["key_secrets"][key_id] == ["ab" * 32, "cd" * 32]
 
 
 def profile(member_id: str, updated_at: str, **values) -> dict:
