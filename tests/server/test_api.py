@@ -48,7 +48,7 @@ def test_join_reports_a_clashing_key(api, new_till):
         "/v1/join", json={"keys": {key_id: "cd" * 32}}, headers=second.headers
     )
     assert reply.json()["key_conflicts"] == [key_id]
-    assert reply.json()["keys"]["42"] == "ab" * 32
+    assert reply.json()["keys"][key_id] == "ab" * 32
 
 
 @pytest.mark.parametrize("header", ["", "Bearer nope", "Basic abc"])
