@@ -1,7 +1,7 @@
 """Reading the till's outbox into a push, and removing what the server holds.
 
 NOTE: an outbox item is removed only when the server's reply names its id. A
-reply lost on the way (a dropped connection, a timeout) so leaves the item
+reply lost on the way (a dropped connection, a timeout) therefore leaves the item
 queued, and the next sync sends it again. The server ignores ids it already has.
 """
 
