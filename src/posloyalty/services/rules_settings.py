@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from posloyalty.domain.programme import Reward, TierLevel
+from posloyalty.domain.programme import Programme, Reward, TierLevel
 from posloyalty.domain.staff import Permission
 from posloyalty.services.config import Settings
 from posloyalty.services.context import TillContext
@@ -47,6 +47,8 @@ class RulesSnapshot:
         low_rate: value per 100.00 spent below which a warning shows.
         high_rate: value per 100.00 spent above which a warning shows.
         read_only_reason: why local edits are rejected, or ``None``.
+        programme: the whole programme in force, for the bonus period,
+            challenge, engagement, expiry and redemption pages.
     """
 
     version: int
@@ -59,6 +61,7 @@ class RulesSnapshot:
     low_rate: str
     high_rate: str
     read_only_reason: str | None
+    programme: Programme
 
 
 def open_rules(ctx: TillContext, credentials: Credentials) -> StaffView:
@@ -96,6 +99,7 @@ def settings_snapshot(ctx: TillContext) -> RulesSnapshot:
         low_rate=str(programme.economics.low_rate),
         high_rate=str(programme.economics.high_rate),
         read_only_reason=reason,
+        programme=programme,
     )
 
 

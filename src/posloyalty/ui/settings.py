@@ -65,13 +65,6 @@ QLabel#readOnly, QLabel#economicsWarnings[warning="true"] {
 MIN_WIDTH = 960
 MIN_HEIGHT = 640
 
-_REWARD_KIND_LABELS = {
-    "free_item": "free item",
-    "amount_off": "amount off",
-    "percent_off": "percent off",
-}
-
-
 class ProgrammeSettingsDialog(
     EarningPagesMixin, EconomicsPanelMixin, ProgrammePagesMixin, QDialog
 ):
