@@ -734,28 +734,21 @@ def pull(till: models.Till, after: int, limit: int) -> dict:
                 "SELECT value FROM change_counter WHERE name = 'change'"
             ).fetchone()[0]
         )
-        window = "seq > ? AND seq <= ?"
-        entries = _select(
-            db,
-            f"{_ENTRY_SELECT} WHERE {window} AND origin_till <> ? ORDER BY seq LIMIT ?",
-            (after, head, till.id, limit),
-        )
-        sales = _select(
-            db,
-            f"{_SALE_SELECT} WHERE {window} AND origin_till <> ? ORDER BY seq LIMIT ?",
-            (after, head, till.id, limit),
-        )
-        # A till holds its own latest edits already.
-        members = _select(
-            db,
-            f"{_MEMBER_SELECT} WHERE {window} AND updated_by <> ? ORDER BY seq LIMIT ?",
-            (after, head, till.id, limit),
-        )
-        profiles = _select(
-            db,
-            f"{_PROFILE_PULL} WHERE {window} AND updated_by <> ? ORDER BY seq LIMIT ?",
-            (after, head, till.id, limit),
-        )
+
+        def changed(select: str, origin_column: str) -> list[tuple]:
+            """Rows numbered after the cursor that another till sent or edited."""
+            return _select(
+                db,
+                f"{select} WHERE seq > ? AND seq <= ? AND {origin_column} <> ?"
+                " ORDER BY seq LIMIT ?",
+                (after, head, till.id, limit),
+            )
+
+        entries = changed(_ENTRY_SELECT, "origin_till")
+        sales = changed(_SALE_SELECT, "origin_till")
+        # A till already has its own latest edits.
+        members = changed(_MEMBER_SELECT, "updated_by")
+        profiles = changed(_PROFILE_PULL, "updated_by")
         merged = sorted(
             [("e", row) for row in entries]
             + [("s", row) for row in sales]

@@ -72,6 +72,20 @@ def _is_newer(remote: dict, local_updated_at: str, local_by: int) -> bool:
     return remote_key > (local_updated_at, local_by)
 
 
+def _profile_values(record: dict) -> tuple:
+    """Return a pulled member's profile columns, in the order both statements use."""
+    return (
+        record["external_id"],
+        record["phone"],
+        record["name"] or "",
+        record["name_key"] or "",
+        record["email"],
+        bool(record["consent_email"]),
+        bool(record["consent_sms"]),
+        bool(record["is_demo"]),
+    )
+
+
 def _store_members(
     ctx: TillContext, members: list[dict], own_till_id: int, result: InboundResult
 ) -> None:
@@ -90,14 +104,7 @@ def _store_members(
                 _INSERT_MEMBER,
                 (
                     record["id"],
-                    record["external_id"],
-                    record["phone"],
-                    record["name"] or "",
-                    record["name_key"] or "",
-                    record["email"],
-                    bool(record["consent_email"]),
-                    bool(record["consent_sms"]),
-                    bool(record["is_demo"]),
+                    *_profile_values(record),
                     record["created_at"],
                     record["updated_at"],
                     record["updated_by"],
@@ -114,14 +121,7 @@ def _store_members(
         db.execute_sql(
             _UPDATE_MEMBER,
             (
-                record["external_id"],
-                record["phone"],
-                record["name"] or "",
-                record["name_key"] or "",
-                record["email"],
-                bool(record["consent_email"]),
-                bool(record["consent_sms"]),
-                bool(record["is_demo"]),
+                *_profile_values(record),
                 record["updated_at"],
                 record["updated_by"],
                 record["erased_at"],
