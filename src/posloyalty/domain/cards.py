@@ -10,7 +10,7 @@ A card number is 22 digits::
 
 Serials are random so that tills can issue cards offline without agreeing on a
 counter. With 13 digits, a chain of a million members expects about 0.05
-collisions in all (n^2 / 2 / 10^13); a till rejects a serial it already holds.
+collisions in all (n^2 / 2 / 10^13). A till skips a serial it already has.
 
 Digits only, because every keyboard layout types digits the same way through a
 scanner that emulates a US keyboard; letters and punctuation move between
@@ -99,7 +99,7 @@ class CardKeyring:
         return {key_id: self.secrets_of(key_id) for key_id in ids}
 
     def with_secrets(self, received: Mapping[str, Iterable[bytes]]) -> CardKeyring:
-        """Return a keyring that also holds ``received``, keeping this one's own keys.
+        """Return a keyring that also contains ``received``, keeping this one's own keys.
 
         A secret of a key id this keyring lacks becomes that id's issuing
         secret if it comes first; any other new secret becomes an alternate.

@@ -45,7 +45,7 @@ def check_redemption(
             the shared wallet's.
         points: points to spend, positive.
         pending: points still pending, named in the message when they matter.
-        holder: who holds the points, as the message names them, such as
+        holder: the owner of the points, as the message names them, such as
             ``the household wallet``.
 
     Raises:
@@ -154,7 +154,7 @@ def reward_choice(
 
 @dataclass(frozen=True)
 class Economics:
-    """What the programme gives back, and warnings against its thresholds.
+    """The value the programme gives back, and warnings against its thresholds.
 
     Attributes:
         basket_minor: the typical basket.
@@ -206,8 +206,8 @@ def compute_economics(
     """Compute the effective reward rate of a typical basket and its warnings.
 
     The rate uses the base rate only (no tier, bonus period or birthday), so it
-    is the floor a member gets; it is the money value of the basket's points
-    at the best value per point, scaled to 100.00 of spend.
+    is the floor a member gets. It is the money value of the basket's points at
+    the best value per point, scaled to 100.00 of spend.
     """
     basket = programme.economics.typical_basket_minor
     points = rule.points_for(basket, currency)

@@ -400,8 +400,8 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _copy_text(rows: list, int_columns: frozenset[int], escape: bool = False) -> str:
     """Format rows in COPY's text format: tab-separated, ``\\N`` for NULL.
 
-    ``int_columns`` are the positions of the columns that hold whole numbers
-    (or None); every other column holds text or None. Converting a column at
+    ``int_columns`` are the positions of the columns that contain whole numbers
+    or None. Every other column contains text or None. Converting a column at
     a time takes less than half the time of the csv module on 10,000 pushed
     entries (measured with bench_sync's rows). Values are escaped only when a
     first pass finds a tab, a line break or a backslash among them.
@@ -512,7 +512,7 @@ def _insert_pg(
             " (SELECT member_id, SUM(points) AS total FROM inserted"
             " GROUP BY member_id) d WHERE m.id = d.member_id)"
         )
-    # A row whose id the server holds is skipped by ON CONFLICT and leaves its
+    # A row whose id the server already has is skipped by ON CONFLICT and leaves its
     # number unused, which keeps one statement and no anti-join per push.
     cursor = db.execute_sql(
         f"WITH inserted AS (INSERT INTO {table} ({names}, {extra_names})"
@@ -524,7 +524,7 @@ def _insert_pg(
     count = cursor.fetchone()[0]
     top = base + len(rows)
     # Every staged id existed before, was inserted now, or met a conflict on
-    # its id, so after this statement the server holds all of them.
+    # its id, so after this statement the server has all of them.
     return int(count), int(top), [row[0] for row in rows]
 
 

@@ -68,7 +68,7 @@ def set_member_extras(
 
     Raises:
         InvalidInputError: the birthday is not ``MM-DD``, the member refers
-            themselves, or the household id is too long or holds a control
+            themselves, or the household id is too long or contains a control
             character.
         RejectedError: the member already has a referrer or a sale.
         NotFoundError: the member or the referrer does not exist.

@@ -105,7 +105,7 @@ def adopt_head_office_rules(
 
     Each version is stored under the head office's own number together with
     its programme document, so an entry that any till computed with it is
-    explained with the same rules here. A version this till holds already is
+    explained with the same rules here. A version this till already has is
     kept as it is, because a version never changes.
 
     Args:

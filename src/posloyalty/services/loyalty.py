@@ -170,7 +170,7 @@ def wallet_lots(
     """Replay a wallet's ledgers together into the lots still held, oldest first.
 
     The members' entries are merged in ledger order, so a redemption by one
-    card uses up the oldest points of the wallet, whoever earned them.
+    card uses up the oldest points of the wallet, whichever card earned them.
 
     Returns:
         The open lots and, for each lot's entry id, the member who owns it.
@@ -231,7 +231,7 @@ def balance_of(ctx: TillContext, member_id: str) -> int:
 
 @dataclass(frozen=True)
 class WalletFunds:
-    """What a household may spend: the wallet's balance less its pending points.
+    """Points a household may spend: the wallet's balance less its pending points.
 
     Attributes:
         member_ids: every member who shares the wallet.
@@ -250,7 +250,7 @@ class WalletFunds:
 
     @property
     def holder(self) -> str:
-        """Who holds the points, as a redemption message names them."""
+        """The owner of the points, as a redemption message names them."""
         return "the household wallet" if len(self.member_ids) > 1 else "the member"
 
 
@@ -552,9 +552,9 @@ _LAST_ROW_BY_TIME_SQL = (
 def sale_cutoff(ctx: TillContext, sale_id: str) -> Cutoff:
     """Find the rows and the time of the standing right after a sale.
 
-    The standing right after a sale includes the ledger up to the sale's
-    last entry (for a sale that wrote none, up to the time it was recorded)
-    and the sales up to this one, at the time the sale was recorded.
+    The standing right after a sale counts the ledger up to the sale's last
+    entry, or up to the time the sale was recorded when it wrote no entry. It
+    also counts the sales up to this one, as of the time the sale was recorded.
 
     Raises:
         NotFoundError: no such sale.

@@ -122,7 +122,7 @@ def _queue_receipt(
 def _try_queue_receipt(
     ctx: TillContext, sale_id: str, member_id: str, now: datetime
 ) -> int | None:
-    """Queue a receipt in a savepoint, so a failure here never loses the sale."""
+    """Queue a receipt in a savepoint, so that a failure here does not roll back the sale."""
     try:
         with ctx.db.atomic():
             return _queue_receipt(ctx, sale_id, member_id, now)
@@ -521,7 +521,7 @@ def recent_sales(ctx: TillContext, member_id: str, limit: int = 20) -> list[Sale
     Args:
         ctx: the open till.
         member_id: the member's id.
-        limit: the most sales to list.
+        limit: the maximum number of sales to list.
 
     Returns:
         One ``SaleView`` per sale, with the amount returned of it so far (minor

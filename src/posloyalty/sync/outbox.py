@@ -57,7 +57,7 @@ _QUEUED_SELECT = (
 
 @dataclass
 class PushBatch:
-    """One push request and the outbox items it answers for.
+    """One push request and the outbox items it covers.
 
     Attributes:
         body: the JSON body of ``POST /v1/push``.
@@ -96,7 +96,7 @@ def build_push_batch(
     """Read up to ``limit`` outbox items after item ``after``; None when none are left.
 
     An entry goes with its sale and member when those are still queued, because
-    the server already holds those that are not. ``force_members`` adds members
+    the server already has those that are not. ``force_members`` adds members
     the server reported missing. Sales and members that ``in_flight``, the
     page still on its way, carries are left out.
     """

@@ -65,6 +65,7 @@ QLabel#readOnly, QLabel#economicsWarnings[warning="true"] {
 MIN_WIDTH = 960
 MIN_HEIGHT = 640
 
+
 class ProgrammeSettingsDialog(
     EarningPagesMixin, EconomicsPanelMixin, ProgrammePagesMixin, QDialog
 ):
